@@ -1,0 +1,26 @@
+"""hf_classic: word2vec, ELMo and RNN encoder-decoders as first-class Hugging Face transformers models.
+
+Importing the package registers every family with transformers' Auto classes.
+"""
+
+from .registration import register_all
+from .word2vec import (
+    Word2VecConfig,
+    Word2VecForPreTraining,
+    Word2VecModel,
+    Word2VecTokenizer,
+    WordVectors,
+)
+
+__version__ = "0.1.0"
+
+register_all()
+
+__all__ = [
+    "Word2VecConfig",
+    "Word2VecForPreTraining",
+    "Word2VecModel",
+    "Word2VecTokenizer",
+    "WordVectors",
+    "__version__",
+]
