@@ -1,0 +1,278 @@
+"""The word2vec hot loop: Hogwild SGD over sentences in a numba kernel, one thread per core.
+
+This is the `word2vec_inner` of hf_classic: `train_sentences` runs skip-gram or CBOW with negative
+sampling and/or hierarchical softmax directly on the weight matrices (numpy views of the model's
+tensors), the way word2vec.c and gensim do. Threads share the weights without locks (Hogwild): each takes
+a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
+`ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
+`Word2VecForPreTraining`'s loss, which the tests check against torch autograd.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+KERNEL_NAME = "numba-hogwild"
+_SMALLEST = np.float32(1e-7)
+
+
+@numba.njit(inline="always")
+def _next_random(state):
+    """word2vec.c's linear congruential generator."""
+    return state * np.uint64(25214903917) + np.uint64(11)
+
+
+@numba.njit(fastmath=True, cache=True)
+def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
+    """One negative-sampling term: `g = (label - σ(h·u_t)) α`; `hidden_error += g u_t` and `u_t += g h`.
+
+    `label` is 1 for the predicted word and 0 for a noise word. Returns the term's loss `-log σ(±h·u_t)`.
+    """
+    dot = np.float32(0.0)
+    for k in range(hidden.shape[0]):
+        dot += hidden[k] * output_vectors[target, k]
+    probability = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-dot)))
+    gradient = (label - probability) * alpha
+    for k in range(hidden.shape[0]):
+        hidden_error[k] += gradient * output_vectors[target, k]
+        output_vectors[target, k] += gradient * hidden[k]
+    chosen = probability if label > 0 else np.float32(1.0) - probability
+    return -math.log(max(chosen, _SMALLEST))
+
+
+@numba.njit(fastmath=True, cache=True)
+def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
+    """Hierarchical softmax along one Huffman path: for inner node `p_j` with bit `c_j`,
+    `g = (1 - c_j - σ(h·v_p)) α`, `hidden_error += g v_p`, `v_p += g h`. Returns the path's loss."""
+    loss = 0.0
+    for j in range(length):
+        node = points[j]
+        dot = np.float32(0.0)
+        for k in range(hidden.shape[0]):
+            dot += hidden[k] * node_vectors[node, k]
+        probability = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-dot)))
+        gradient = (np.float32(1.0) - codes[j] - probability) * alpha
+        for k in range(hidden.shape[0]):
+            hidden_error[k] += gradient * node_vectors[node, k]
+            node_vectors[node, k] += gradient * hidden[k]
+        chosen = probability if codes[j] == 0 else np.float32(1.0) - probability
+        loss -= math.log(max(chosen, _SMALLEST))
+    return loss
+
+
+@numba.njit(fastmath=True, cache=True)
+def _predict(
+    hidden, word, output_vectors, node_vectors, cumulative, codes, points, lengths, negative, alpha, hidden_error, state
+):
+    """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`."""
+    loss = 0.0
+    if node_vectors.shape[0] > 0:
+        loss += hs_update(hidden, node_vectors, codes[word], points[word], lengths[word], alpha, hidden_error)
+    if negative > 0:
+        loss += ns_update(hidden, output_vectors, word, np.float32(1.0), alpha, hidden_error)
+        for _ in range(negative):
+            state = _next_random(state)
+            uniform = (state >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+            target = np.searchsorted(cumulative, uniform, side="right")
+            if target != word:
+                loss += ns_update(hidden, output_vectors, target, np.float32(0.0), alpha, hidden_error)
+    return loss, state
+
+
+@numba.njit(fastmath=True, cache=True)
+def _train_range(
+    input_vectors,
+    output_vectors,
+    node_vectors,
+    tokens,
+    sentence_starts,
+    first,
+    last,
+    keep_probability,
+    cumulative,
+    codes,
+    points,
+    lengths,
+    cbow,
+    cbow_mean,
+    window,
+    shrink_windows,
+    negative,
+    alpha_start,
+    alpha_end,
+    words_before,
+    total_words,
+    state,
+    longest,
+):
+    """Train on sentences `first..last-1`; returns `(effective_words, loss_sum, loss_terms)`."""
+    dim = input_vectors.shape[1]
+    kept = np.empty(longest, dtype=np.int32)
+    hidden = np.empty(dim, dtype=np.float32)
+    hidden_error = np.empty(dim, dtype=np.float32)
+    effective = 0
+    loss_sum = 0.0
+    loss_terms = 0
+    for s in range(first, last):
+        start, stop = sentence_starts[s], sentence_starts[s + 1]
+        progress = min(1.0, (words_before + start) / total_words)
+        alpha = np.float32(alpha_start - (alpha_start - alpha_end) * progress)
+        size = 0
+        for position in range(start, stop):
+            word = tokens[position]
+            if keep_probability[word] < 1.0:
+                state = _next_random(state)
+                if keep_probability[word] < (state >> np.uint64(40)) * (1.0 / 16777216.0):
+                    continue
+            kept[size] = word
+            size += 1
+        effective += size
+        for i in range(size):
+            reduced = 0
+            if shrink_windows:
+                state = _next_random(state)
+                reduced = (state >> np.uint64(16)) % np.uint64(window)
+            span = window - reduced
+            low, high = max(0, i - span), min(size, i + span + 1)
+            word = kept[i]
+            if cbow:
+                hidden[:] = 0.0
+                count = 0
+                for j in range(low, high):
+                    if j != i:
+                        for k in range(dim):
+                            hidden[k] += input_vectors[kept[j], k]
+                        count += 1
+                if count == 0:
+                    continue
+                if cbow_mean:
+                    hidden /= np.float32(count)
+                hidden_error[:] = 0.0
+                loss, state = _predict(
+                    hidden,
+                    word,
+                    output_vectors,
+                    node_vectors,
+                    cumulative,
+                    codes,
+                    points,
+                    lengths,
+                    negative,
+                    alpha,
+                    hidden_error,
+                    state,
+                )
+                loss_sum += loss
+                loss_terms += 1
+                if cbow_mean:
+                    hidden_error /= np.float32(count)
+                for j in range(low, high):
+                    if j != i:
+                        for k in range(dim):
+                            input_vectors[kept[j], k] += hidden_error[k]
+            else:
+                for j in range(low, high):
+                    if j == i:
+                        continue
+                    context = kept[j]
+                    for k in range(dim):
+                        hidden[k] = input_vectors[context, k]
+                    hidden_error[:] = 0.0
+                    loss, state = _predict(
+                        hidden,
+                        word,
+                        output_vectors,
+                        node_vectors,
+                        cumulative,
+                        codes,
+                        points,
+                        lengths,
+                        negative,
+                        alpha,
+                        hidden_error,
+                        state,
+                    )
+                    loss_sum += loss
+                    loss_terms += 1
+                    for k in range(dim):
+                        input_vectors[context, k] += hidden_error[k]
+    return effective, loss_sum, loss_terms
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def train_sentences(
+    input_vectors,
+    output_vectors,
+    node_vectors,
+    tokens,
+    sentence_starts,
+    keep_probability,
+    cumulative,
+    codes,
+    points,
+    lengths,
+    cbow,
+    cbow_mean,
+    window,
+    shrink_windows,
+    negative,
+    alpha_start,
+    alpha_end,
+    words_before,
+    total_words,
+    seed,
+    n_threads,
+):
+    """Train on a block of sentences with `n_threads` Hogwild threads; return `(effective_words, loss_sum,
+    loss_terms)` (words kept after subsampling, and the summed loss over that many predictions).
+
+    Args:
+        input_vectors: `(vocab, dim)` float32, updated in place (as are the two below).
+        output_vectors: `(vocab, dim)` negative-sampling weights, or `(0, dim)` when unused.
+        node_vectors: `(vocab, dim)` hierarchical-softmax weights, or `(0, dim)` when unused.
+        tokens: `(n,)` int32 ids of all sentences, concatenated; `sentence_starts (s + 1,)` their bounds.
+        keep_probability: `(vocab,)` subsampling keep probability; cumulative: `(vocab,)` cumulative noise
+            distribution; codes, points `(vocab, depth)`, lengths `(vocab,)`: the Huffman tree.
+        alpha_start, alpha_end, words_before, total_words: the learning rate falls linearly from
+            `alpha_start` to `alpha_end` as `words_before + (words before this sentence)` goes to `total_words`.
+    """
+    n_sentences = len(sentence_starts) - 1
+    longest = 0
+    for s in range(n_sentences):
+        longest = max(longest, sentence_starts[s + 1] - sentence_starts[s])
+    effective = np.zeros(n_threads, dtype=np.int64)
+    loss_sum = np.zeros(n_threads, dtype=np.float64)
+    loss_terms = np.zeros(n_threads, dtype=np.int64)
+    for thread in numba.prange(n_threads):
+        state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(thread + 1) * np.uint64(
+            1442695040888963407
+        )
+        effective[thread], loss_sum[thread], loss_terms[thread] = _train_range(
+            input_vectors,
+            output_vectors,
+            node_vectors,
+            tokens,
+            sentence_starts,
+            thread * n_sentences // n_threads,
+            (thread + 1) * n_sentences // n_threads,
+            keep_probability,
+            cumulative,
+            codes,
+            points,
+            lengths,
+            cbow,
+            cbow_mean,
+            window,
+            shrink_windows,
+            negative,
+            alpha_start,
+            alpha_end,
+            words_before,
+            total_words,
+            state,
+            longest,
+        )
+    return effective.sum(), loss_sum.sum(), loss_terms.sum()

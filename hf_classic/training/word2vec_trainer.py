@@ -1,0 +1,283 @@
+"""word2vec pre-training: vocabulary from a streamed corpus, then epochs of the Hogwild kernel.
+
+The corpus is read twice per run at most: once to count words, then once per epoch (the encoded ids are
+kept between epochs when they fit in `token_cache_bytes`, otherwise the corpus is streamed again, so peak
+memory never grows with corpus length). Under `accelerate launch` with several processes, each process
+trains on its share of the lines and the processes average their weights after every block of
+sentences; with one process this is plain single-machine word2vec.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import InputFileError
+from ..word2vec.configuration_word2vec import Word2VecConfig
+from ..word2vec.modeling_word2vec import Word2VecForPreTraining
+from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
+from . import word2vec_kernels
+from .corpus import check_corpus_files, stream_line_batches
+from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
+
+logger = logging.getLogger(__name__)
+
+MAX_SENTENCE_LENGTH = 10000
+
+
+@dataclass
+class Word2VecTrainingArguments:
+    """How to run pre-training (the model's hyper-parameters live in `Word2VecConfig`).
+
+    Args:
+        corpus: text files, one sentence a line (`.gz`, `.bz2`, `.xz` work too).
+        lowercase: lower-case the text before counting and training.
+        max_vocab_size: keep at most this many words (the most frequent), after `min_count`.
+        seed: seed of the weight initialisation and of the kernel's random numbers.
+        workers: kernel threads; default: all cores.
+        block_lines: lines per block handed to the kernel (and between weight averages across processes).
+        token_cache_bytes: keep encoded ids between epochs up to this size; beyond it the corpus is re-read.
+        progress: show progress bars.
+    """
+
+    corpus: Sequence[str]
+    lowercase: bool = True
+    max_vocab_size: int | None = None
+    seed: int = 1
+    workers: int | None = None
+    block_lines: int = 8192
+    token_cache_bytes: int = 512 * 2**20
+    progress: bool = True
+
+
+@dataclass
+class Word2VecTrainingStats:
+    """What a training run did: words seen and trained, seconds, final mean loss per example, kernel used."""
+
+    corpus_words: int = 0
+    effective_words: int = 0
+    seconds: float = 0.0
+    loss_per_epoch: list[float] = field(default_factory=list)
+    kernel: str = word2vec_kernels.KERNEL_NAME
+    processes: int = 1
+
+    @property
+    def effective_words_per_second(self) -> float:
+        return self.effective_words / self.seconds if self.seconds else 0.0
+
+
+def _words(backend, line: str) -> list[str]:
+    return [word for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(line))]
+
+
+def build_tokenizer(
+    corpus: Sequence[str],
+    min_count: int,
+    lowercase: bool = True,
+    max_vocab_size: int | None = None,
+    progress: bool = True,
+) -> Word2VecTokenizer:
+    """Count the words of `corpus` in one streaming pass and keep those seen at least `min_count` times."""
+    backend = build_backend([], lowercase=lowercase)
+    counts: Counter[str] = Counter()
+    lines = 0
+    for batch in tqdm(stream_line_batches(corpus), desc="counting words", unit=" blocks", disable=not progress):
+        for line in batch:
+            counts.update(_words(backend, line))
+        lines += len(batch)
+    if not counts:
+        raise InputFileError(f"{', '.join(map(str, corpus))}: the corpus has no words ({lines} lines read)")
+    kept = [(word, count) for word, count in counts.most_common() if count >= min_count]
+    if max_vocab_size is not None:
+        kept = kept[:max_vocab_size]
+    if len(kept) < 2:
+        raise InputFileError(
+            f"{', '.join(map(str, corpus))}: only {len(kept)} distinct word(s) occur at least min_count={min_count} "
+            f"times; word2vec needs at least 2 (lower --min-count or give a larger corpus)"
+        )
+    logger.info("vocabulary: %d of %d distinct words (min_count=%d)", len(kept), len(counts), min_count)
+    return Word2VecTokenizer.from_word_counts(kept, lowercase=lowercase)
+
+
+class Word2VecTrainer:
+    """Trains a `Word2VecForPreTraining` on a corpus with the tokenizer's vocabulary.
+
+    Args:
+        config: the model's hyper-parameters (`vocab_size` is taken from the tokenizer).
+        tokenizer: a `Word2VecTokenizer` with word counts (see `build_tokenizer`).
+        args: how to run.
+        accelerator: an `accelerate.Accelerator`; one is made (CPU) when None.
+    """
+
+    def __init__(
+        self, config: Word2VecConfig, tokenizer: Word2VecTokenizer, args: Word2VecTrainingArguments, accelerator=None
+    ):
+        from accelerate import Accelerator
+
+        self.args = args
+        self.tokenizer = tokenizer
+        self.accelerator = accelerator or Accelerator(cpu=True)
+        self.counts = np.asarray(tokenizer.word_counts, dtype=np.int64)
+        codes, points, lengths = huffman_tree(self.counts)
+        config.vocab_size = len(tokenizer)
+        config.max_code_length = codes.shape[1]
+        config.pad_token_id, config.unk_token_id = tokenizer.pad_token_id, tokenizer.unk_token_id
+        torch.manual_seed(args.seed)
+        self.model = Word2VecForPreTraining(config)
+        noise = noise_distribution(self.counts, config.ns_exponent)
+        self.model.set_vocabulary_statistics(
+            torch.from_numpy(noise.astype(np.float32)),
+            torch.from_numpy(codes),
+            torch.from_numpy(points),
+            torch.from_numpy(lengths),
+        )
+        self.keep_probability = keep_probabilities(self.counts, config.sample)
+        self.cumulative_noise = np.cumsum(noise)
+        self.cumulative_noise[-1] = 1.0
+        self.codes, self.points, self.lengths = codes, points, lengths
+        self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
+        self._cache_bytes = 0
+
+    def _encode(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Ids of the in-vocabulary words of `lines`, concatenated, with sentence bounds and the raw word count.
+
+        Out-of-vocabulary words are dropped (as gensim does); sentences longer than 10000 words are split.
+        """
+        backend = self.tokenizer.backend_tokenizer
+        encodings = backend.encode_batch(lines, add_special_tokens=False)
+        unk = self.tokenizer.unk_token_id
+        lengths, pieces, raw_words = [], [], 0
+        for encoding in encodings:
+            ids = np.asarray(encoding.ids, dtype=np.int32)
+            raw_words += len(ids)
+            ids = ids[ids != unk]
+            for start in range(0, len(ids), MAX_SENTENCE_LENGTH):
+                piece = ids[start : start + MAX_SENTENCE_LENGTH]
+                if len(piece):
+                    pieces.append(piece)
+                    lengths.append(len(piece))
+        tokens = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int32)
+        starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        return tokens, starts, raw_words
+
+    def _blocks(self, epoch: int) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+        """Encoded blocks of this process's share of the corpus; from memory after the first epoch if cached."""
+        if epoch > 0 and self._token_cache is not None:
+            yield from self._token_cache
+            return
+        shard = (self.accelerator.process_index, self.accelerator.num_processes)
+        for lines in stream_line_batches(self.args.corpus, self.args.block_lines, shard):
+            block = self._encode(lines)
+            if self._token_cache is not None:
+                self._cache_bytes += block[0].nbytes + block[1].nbytes
+                if self._cache_bytes <= self.args.token_cache_bytes:
+                    self._token_cache.append(block)
+                else:
+                    self._token_cache = None
+            yield block
+
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Numpy views (shared memory) of the input, negative-sampling and hierarchical-softmax weights."""
+        model = self.model
+        empty = np.zeros((0, model.config.vector_size), dtype=np.float32)
+        input_vectors = model.word2vec.embeddings.weight.detach().numpy()
+        output = model.output_vectors.detach().numpy() if model.output_vectors is not None else empty
+        nodes = model.node_vectors.detach().numpy() if model.node_vectors is not None else empty
+        return input_vectors, output, nodes
+
+    def _average_across_processes(self):
+        if self.accelerator.num_processes > 1:
+            for parameter in self.model.parameters():
+                parameter.data.copy_(self.accelerator.reduce(parameter.data, reduction="mean"))
+
+    def _any_process_has(self, block_words: int) -> bool:
+        if self.accelerator.num_processes == 1:
+            return block_words > 0
+        flag = self.accelerator.reduce(torch.tensor([float(block_words > 0)]), reduction="sum")
+        return bool(flag.item() > 0)
+
+    def train(self) -> tuple[Word2VecForPreTraining, Word2VecTrainingStats]:
+        """Run all epochs; return the trained model and what the run did."""
+        config = self.model.config
+        check_corpus_files(self.args.corpus)
+        corpus_words = int(self.counts.sum())
+        total_words = corpus_words * config.epochs
+        threads = self.args.workers or numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(threads)
+        input_vectors, output_vectors, node_vectors = self._weights()
+        negative = config.negative if config.uses_negative_sampling else 0
+        stats = Word2VecTrainingStats(corpus_words=corpus_words, processes=self.accelerator.num_processes)
+        world = self.accelerator.num_processes
+        words_done = 0
+        start_time = time.perf_counter()
+        with torch.no_grad():
+            for epoch in range(config.epochs):
+                loss_sum = loss_terms = 0.0
+                bar = tqdm(
+                    total=corpus_words,
+                    desc=f"epoch {epoch + 1}/{config.epochs}",
+                    unit=" words",
+                    unit_scale=True,
+                    disable=not self.args.progress or not self.accelerator.is_main_process,
+                )
+                blocks = self._blocks(epoch)
+                while True:
+                    tokens, starts, raw_words = next(blocks, (np.zeros(0, np.int32), np.zeros(1, np.int64), 0))
+                    if not self._any_process_has(raw_words):
+                        break
+                    if len(tokens):
+                        effective, block_loss, terms = word2vec_kernels.train_sentences(
+                            input_vectors,
+                            output_vectors,
+                            node_vectors,
+                            tokens,
+                            starts,
+                            self.keep_probability,
+                            self.cumulative_noise,
+                            self.codes,
+                            self.points,
+                            self.lengths,
+                            config.architecture == "cbow",
+                            config.cbow_mean,
+                            config.window,
+                            config.shrink_windows,
+                            negative,
+                            config.alpha,
+                            config.min_alpha,
+                            words_done,
+                            total_words,
+                            self.args.seed * 1000003 + words_done,
+                            threads,
+                        )
+                        stats.effective_words += int(effective) * world
+                        loss_sum += block_loss
+                        loss_terms += terms
+                    self._average_across_processes()
+                    words_done += len(tokens) * world
+                    bar.update(raw_words * world)
+                bar.close()
+                stats.loss_per_epoch.append(loss_sum / max(loss_terms, 1))
+        stats.seconds = time.perf_counter() - start_time
+        padding = config.pad_token_id
+        if padding is not None:
+            self.model.word2vec.embeddings.weight.data[padding].zero_()
+        return self.model, stats
+
+
+def pretrain_word2vec(
+    config: Word2VecConfig, args: Word2VecTrainingArguments, accelerator=None
+) -> tuple[Word2VecForPreTraining, Word2VecTokenizer, Word2VecTrainingStats]:
+    """Build the vocabulary of `args.corpus` and train word2vec on it: `(model, tokenizer, stats)`."""
+    tokenizer = build_tokenizer(args.corpus, config.min_count, args.lowercase, args.max_vocab_size, args.progress)
+    trainer = Word2VecTrainer(config, tokenizer, args, accelerator)
+    model, stats = trainer.train()
+    return model, tokenizer, stats
