@@ -5,24 +5,50 @@ sampling and/or hierarchical softmax directly on the weight matrices (numpy view
 tensors), the way word2vec.c and gensim do. Threads share the weights without locks (Hogwild): each takes
 a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
 `ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
-`Word2VecForPreTraining`'s loss, which the tests check against torch autograd.
+`Word2VecForPreTraining`'s loss (σ read from a 4096-entry table, as word2vec.c reads its `expTable`), which
+the tests check against torch autograd.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 
 KERNEL_NAME = "numba-hogwild"
-_SMALLEST = np.float32(1e-7)
+MAX_SCORE = 8.0
+TABLE_SIZE = 4096
+# σ(x) and -log σ(x) on [-MAX_SCORE, MAX_SCORE), looked up instead of computed (as word2vec.c does), each
+# entry taken at the middle of its interval; beyond the range σ is 0 or 1 to float32 precision.
+_GRID = -MAX_SCORE + (np.arange(TABLE_SIZE) + 0.5) * (2 * MAX_SCORE / TABLE_SIZE)
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+LOSS_TABLE = np.logaddexp(0.0, -_GRID).astype(np.float32)
+_SCALE = np.float32(TABLE_SIZE / (2 * MAX_SCORE))
 
 
 @numba.njit(inline="always")
 def _next_random(state):
     """word2vec.c's linear congruential generator."""
     return state * np.uint64(25214903917) + np.uint64(11)
+
+
+@numba.njit(inline="always")
+def _sigmoid(x):
+    """σ(x) from the table (0 or 1 beyond ±MAX_SCORE)."""
+    if x <= -MAX_SCORE:
+        return np.float32(0.0)
+    if x >= MAX_SCORE:
+        return np.float32(1.0)
+    return SIGMOID_TABLE[int((x + MAX_SCORE) * _SCALE)]
+
+
+@numba.njit(inline="always")
+def _loss(x):
+    """-log σ(x) from the table (0 above MAX_SCORE, -x below -MAX_SCORE)."""
+    if x <= -MAX_SCORE:
+        return -x
+    if x >= MAX_SCORE:
+        return np.float32(0.0)
+    return LOSS_TABLE[int((x + MAX_SCORE) * _SCALE)]
 
 
 @numba.njit(fastmath=True, cache=True)
@@ -34,13 +60,12 @@ def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
     dot = np.float32(0.0)
     for k in range(hidden.shape[0]):
         dot += hidden[k] * output_vectors[target, k]
-    probability = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-dot)))
-    gradient = (label - probability) * alpha
+    signed = dot if label > 0 else -dot
+    gradient = (label - _sigmoid(dot)) * alpha
     for k in range(hidden.shape[0]):
         hidden_error[k] += gradient * output_vectors[target, k]
         output_vectors[target, k] += gradient * hidden[k]
-    chosen = probability if label > 0 else np.float32(1.0) - probability
-    return -math.log(max(chosen, _SMALLEST))
+    return _loss(signed)
 
 
 @numba.njit(fastmath=True, cache=True)
@@ -53,13 +78,11 @@ def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
         dot = np.float32(0.0)
         for k in range(hidden.shape[0]):
             dot += hidden[k] * node_vectors[node, k]
-        probability = np.float32(1.0) / (np.float32(1.0) + np.float32(math.exp(-dot)))
-        gradient = (np.float32(1.0) - codes[j] - probability) * alpha
+        gradient = (np.float32(1.0) - codes[j] - _sigmoid(dot)) * alpha
         for k in range(hidden.shape[0]):
             hidden_error[k] += gradient * node_vectors[node, k]
             node_vectors[node, k] += gradient * hidden[k]
-        chosen = probability if codes[j] == 0 else np.float32(1.0) - probability
-        loss -= math.log(max(chosen, _SMALLEST))
+        loss += _loss(dot if codes[j] == 0 else -dot)
     return loss
 
 

@@ -1,8 +1,9 @@
-"""The numba kernel's updates equal one SGD step on the torch model's loss."""
+"""The numba kernel's updates equal one SGD step on the torch model's loss (up to its sigmoid table)."""
 
 import heapq
 
 import numpy as np
+import pytest
 import torch
 
 from hf_classic.training import word2vec_kernels
@@ -55,12 +56,12 @@ def test_negative_sampling_update_equals_sgd_on_the_loss():
     for target in noise:
         loss += word2vec_kernels.ns_update(hidden, output, target, np.float32(0), np.float32(ALPHA), error)
     vectors[context] += error
-    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=1e-6)
-    np.testing.assert_allclose(output, expected["output_vectors"], atol=1e-6)
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
+    np.testing.assert_allclose(output, expected["output_vectors"], atol=5e-5)
     reference = model(
         input_ids=torch.tensor([[context]]), labels=torch.tensor([centre]), negative_ids=torch.tensor([noise])
     ).loss.item()
-    assert loss == np.float32(reference) or abs(loss - reference) < 1e-5
+    assert loss == pytest.approx(reference, abs=2e-3)  # the loss is read from a table of step 16/4096
 
 
 def test_hierarchical_softmax_update_equals_sgd_on_the_loss():
@@ -74,8 +75,8 @@ def test_hierarchical_softmax_update_equals_sgd_on_the_loss():
     hidden, error = vectors[context].copy(), np.zeros(8, np.float32)
     word2vec_kernels.hs_update(hidden, nodes, codes[centre], points[centre], lengths[centre], np.float32(ALPHA), error)
     vectors[context] += error
-    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=1e-6)
-    np.testing.assert_allclose(nodes, expected["node_vectors"], atol=1e-6)
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
+    np.testing.assert_allclose(nodes, expected["node_vectors"], atol=5e-5)
 
 
 def test_huffman_codes_are_prefix_free_and_optimal():
