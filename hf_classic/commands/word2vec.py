@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -44,6 +45,20 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--workers", type=int, default=None, help="kernel threads (default: all cores)")
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
+    run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
+    run.add_argument("--checkpoint-dir", help="where to keep the latest checkpoint (default: OUTPUT.checkpoint)")
+    run.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds between checkpoints (0: after every block of lines)",
+    )
+    run.add_argument(
+        "--resume-from",
+        metavar="CHECKPOINT",
+        help="continue an interrupted run from its checkpoint (its hyper-parameters win)",
+    )
 
 
 def config_from_args(args: argparse.Namespace):
@@ -68,11 +83,12 @@ def config_from_args(args: argparse.Namespace):
 
 
 def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool):
-    """Train on `corpus` with the options in `args` and save model, tokenizer and summary to `output`."""
-    from ..training.word2vec_trainer import Word2VecTrainingArguments, pretrain_word2vec
+    """Train on `corpus` with the options in `args` (or continue `args.resume_from`) and save model, tokenizer
+    and summary to `output`. The latest checkpoint lives in `<output>.checkpoint` until the run succeeds."""
+    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
 
     check_output_free(output, overwrite)
-    config = config_from_args(args)
+    checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output.with_name(output.name + ".checkpoint")
     training_args = Word2VecTrainingArguments(
         corpus=corpus,
         lowercase=args.lowercase,
@@ -80,29 +96,44 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
         seed=args.seed,
         workers=args.workers,
         progress=args.progress,
+        checkpoint_dir=str(checkpoint_dir),
+        checkpoint_every_seconds=args.checkpoint_every,
+        block_lines=args.block_lines,
     )
-    model, tokenizer, stats = pretrain_word2vec(config, training_args)
-    with atomic_output_dir(output, overwrite) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        summary = {
-            "corpus": [str(path) for path in corpus],
-            "vocabulary": len(tokenizer) - 2,
-            **asdict(stats),
-            "effective_words_per_second": stats.effective_words_per_second,
-            "machine": f"{platform.processor() or platform.machine()}, {training_args.workers or 'all'} threads",
-        }
-        (tmp / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if args.resume_from:
+        trainer = Word2VecTrainer.from_checkpoint(args.resume_from, training_args)
+    else:
+        config = config_from_args(args)
+        tokenizer = build_tokenizer(corpus, config.min_count, args.lowercase, args.max_vocab_size, args.progress)
+        trainer = Word2VecTrainer(config, tokenizer, training_args)
+    model, stats = trainer.train()
+    tokenizer = trainer.tokenizer
+    if trainer.accelerator.is_main_process:
+        with atomic_output_dir(output, overwrite) as tmp:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            summary = {
+                "corpus": [str(path) for path in corpus],
+                "vocabulary": len(tokenizer) - 2,
+                **asdict(stats),
+                "effective_words_per_second": stats.effective_words_per_second,
+                "machine": f"{platform.processor() or platform.machine()}, {training_args.workers or 'all'} threads",
+            }
+            (tmp / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
     return model, tokenizer, stats
 
 
 def run_pretrain(args: argparse.Namespace) -> None:
+    from accelerate import PartialState
+
     _, tokenizer, stats = train_and_save(args, args.corpus, Path(args.output), args.overwrite)
-    print(
-        f"trained {len(stats.loss_per_epoch)} epochs over {stats.corpus_words} words "
-        f"({stats.effective_words} after subsampling) in {stats.seconds:.1f} s "
-        f"({stats.effective_words_per_second:,.0f} words/s); vocabulary {len(tokenizer) - 2}; saved to {args.output}"
-    )
+    if PartialState().is_main_process:
+        print(
+            f"trained {len(stats.loss_per_epoch)} epochs over {stats.corpus_words} words "
+            f"({stats.effective_words} after subsampling) in {stats.seconds:.1f} s "
+            f"({stats.effective_words_per_second:,.0f} words/s); vocabulary {len(tokenizer) - 2}; saved to {args.output}"
+        )
 
 
 def run_evaluate(args: argparse.Namespace) -> None:
