@@ -86,9 +86,66 @@ def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
     return loss
 
 
+@numba.njit(cache=True)
+def alias_table(probabilities):
+    """Walker's alias table of a distribution `(n,)`: `(keep (n,) float32, alias (n,) int32)`.
+
+    Drawing `i` uniformly, then keeping it with probability `keep[i]` or else taking `alias[i]`, samples the
+    distribution exactly in O(1) (Vose's construction).
+    """
+    n = len(probabilities)
+    scaled = probabilities * n / probabilities.sum()
+    keep = np.ones(n, dtype=np.float32)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        n_large -= 1
+        low, high = small[n_small], large[n_large]
+        keep[low] = scaled[low]
+        alias[low] = high
+        scaled[high] = scaled[high] + scaled[low] - 1.0
+        if scaled[high] < 1.0:
+            small[n_small] = high
+            n_small += 1
+        else:
+            large[n_large] = high
+            n_large += 1
+    return keep, alias
+
+
+@numba.njit(inline="always")
+def _draw_noise(noise_probability, noise_alias, state):
+    """A noise word from the alias table: the high 32 bits of `state` pick the slot, 24 lower ones the coin."""
+    slot = np.int64(((state >> np.uint64(32)) * np.uint64(noise_probability.shape[0])) >> np.uint64(32))
+    coin = np.float32(((state >> np.uint64(8)) & np.uint64(0xFFFFFF)) * (1.0 / 16777216.0))
+    return slot if coin < noise_probability[slot] else np.int64(noise_alias[slot])
+
+
 @numba.njit(fastmath=True, cache=True)
 def _predict(
-    hidden, word, output_vectors, node_vectors, cumulative, codes, points, lengths, negative, alpha, hidden_error, state
+    hidden,
+    word,
+    output_vectors,
+    node_vectors,
+    noise_probability,
+    noise_alias,
+    codes,
+    points,
+    lengths,
+    negative,
+    alpha,
+    hidden_error,
+    state,
 ):
     """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`."""
     loss = 0.0
@@ -98,8 +155,7 @@ def _predict(
         loss += ns_update(hidden, output_vectors, word, np.float32(1.0), alpha, hidden_error)
         for _ in range(negative):
             state = _next_random(state)
-            uniform = (state >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-            target = np.searchsorted(cumulative, uniform, side="right")
+            target = _draw_noise(noise_probability, noise_alias, state)
             if target != word:
                 loss += ns_update(hidden, output_vectors, target, np.float32(0.0), alpha, hidden_error)
     return loss, state
@@ -115,7 +171,8 @@ def _train_range(
     first,
     last,
     keep_probability,
-    cumulative,
+    noise_probability,
+    noise_alias,
     codes,
     points,
     lengths,
@@ -162,7 +219,8 @@ def _train_range(
             low, high = max(0, i - span), min(size, i + span + 1)
             word = kept[i]
             if cbow:
-                hidden[:] = 0.0
+                for k in range(dim):
+                    hidden[k] = 0.0
                 count = 0
                 for j in range(low, high):
                     if j != i:
@@ -171,15 +229,17 @@ def _train_range(
                         count += 1
                 if count == 0:
                     continue
-                if cbow_mean:
-                    hidden /= np.float32(count)
-                hidden_error[:] = 0.0
+                scale = np.float32(1.0 / count) if cbow_mean else np.float32(1.0)
+                for k in range(dim):
+                    hidden[k] *= scale
+                    hidden_error[k] = 0.0
                 loss, state = _predict(
                     hidden,
                     word,
                     output_vectors,
                     node_vectors,
-                    cumulative,
+                    noise_probability,
+                    noise_alias,
                     codes,
                     points,
                     lengths,
@@ -190,12 +250,10 @@ def _train_range(
                 )
                 loss_sum += loss
                 loss_terms += 1
-                if cbow_mean:
-                    hidden_error /= np.float32(count)
                 for j in range(low, high):
                     if j != i:
                         for k in range(dim):
-                            input_vectors[kept[j], k] += hidden_error[k]
+                            input_vectors[kept[j], k] += scale * hidden_error[k]
             else:
                 for j in range(low, high):
                     if j == i:
@@ -203,13 +261,14 @@ def _train_range(
                     context = kept[j]
                     for k in range(dim):
                         hidden[k] = input_vectors[context, k]
-                    hidden_error[:] = 0.0
+                        hidden_error[k] = 0.0
                     loss, state = _predict(
                         hidden,
                         word,
                         output_vectors,
                         node_vectors,
-                        cumulative,
+                        noise_probability,
+                        noise_alias,
                         codes,
                         points,
                         lengths,
@@ -233,7 +292,8 @@ def train_sentences(
     tokens,
     sentence_starts,
     keep_probability,
-    cumulative,
+    noise_probability,
+    noise_alias,
     codes,
     points,
     lengths,
@@ -257,8 +317,9 @@ def train_sentences(
         output_vectors: `(vocab, dim)` negative-sampling weights, or `(0, dim)` when unused.
         node_vectors: `(vocab, dim)` hierarchical-softmax weights, or `(0, dim)` when unused.
         tokens: `(n,)` int32 ids of all sentences, concatenated; `sentence_starts (s + 1,)` their bounds.
-        keep_probability: `(vocab,)` subsampling keep probability; cumulative: `(vocab,)` cumulative noise
-            distribution; codes, points `(vocab, depth)`, lengths `(vocab,)`: the Huffman tree.
+        keep_probability: `(vocab,)` subsampling keep probability; noise_probability, noise_alias: `(vocab,)` the
+            alias table of the noise distribution (`alias_table`); codes, points `(vocab, depth)`, lengths
+            `(vocab,)`: the Huffman tree.
         alpha_start, alpha_end, words_before, total_words: the learning rate falls linearly from
             `alpha_start` to `alpha_end` as `words_before + (words before this sentence)` goes to `total_words`.
     """
@@ -282,7 +343,8 @@ def train_sentences(
             thread * n_sentences // n_threads,
             (thread + 1) * n_sentences // n_threads,
             keep_probability,
-            cumulative,
+            noise_probability,
+            noise_alias,
             codes,
             points,
             lengths,

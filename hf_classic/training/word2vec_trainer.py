@@ -191,8 +191,7 @@ class Word2VecTrainer:
             )
         self.model = model
         self.keep_probability = keep_probabilities(self.counts, config.sample)
-        self.cumulative_noise = np.cumsum(noise)
-        self.cumulative_noise[-1] = 1.0
+        self.noise_probability, self.noise_alias = word2vec_kernels.alias_table(noise)
         self.codes, self.points, self.lengths = codes, points, lengths
         self.state = TrainingState()
         self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
@@ -333,7 +332,8 @@ class Word2VecTrainer:
                             tokens,
                             starts,
                             self.keep_probability,
-                            self.cumulative_noise,
+                            self.noise_probability,
+                            self.noise_alias,
                             self.codes,
                             self.points,
                             self.lengths,

@@ -115,6 +115,15 @@ def test_noise_distribution_is_smoothed_unigram():
     np.testing.assert_allclose(noise[2:], np.array([8, 1]) / 9)
 
 
+def test_alias_table_samples_the_noise_distribution():
+    probabilities = noise_distribution(np.array([0, 0, 1000, 300, 50, 7, 1]), 0.75)
+    keep, alias = word2vec_kernels.alias_table(probabilities)
+    rebuilt = keep.astype(np.float64).copy()
+    for slot, other in enumerate(alias):
+        rebuilt[other] += 1.0 - keep[slot]
+    np.testing.assert_allclose(rebuilt / len(keep), probabilities, atol=1e-6)
+
+
 def test_kernel_threads_train_every_sentence():
     counts = np.array([0, 0, 5, 5, 5, 5])
     model = model_with_random_weights("negative", counts)
@@ -131,7 +140,7 @@ def test_kernel_threads_train_every_sentence():
         tokens,
         starts,
         np.ones(6, np.float32),
-        np.cumsum(noise_distribution(counts, 0.75)),
+        *word2vec_kernels.alias_table(noise_distribution(counts, 0.75)),
         codes,
         points,
         lengths,
