@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 from collections.abc import Iterator, Sequence
 
 from ..errors import InputFileError
@@ -43,3 +45,42 @@ def stream_line_batches(
         line_number += len(batch["text"])
         if lines:
             yield lines
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Yield from `items`, producing up to `depth` items ahead in a background thread.
+
+    Lets corpus reading and encoding run while the caller computes on the previous item (the word2vec kernel
+    releases the GIL). An exception raised while producing is raised again in the caller, in order.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                slots.put((item, None))
+            slots.put((done, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            slots.put((done, error))
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.01)

@@ -57,14 +57,15 @@ def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
 
     `label` is 1 for the predicted word and 0 for a noise word. Returns the term's loss `-log σ(±h·u_t)`.
     """
+    row = output_vectors[target]
     dot = np.float32(0.0)
     for k in range(hidden.shape[0]):
-        dot += hidden[k] * output_vectors[target, k]
+        dot += hidden[k] * row[k]
     signed = dot if label > 0 else -dot
     gradient = (label - _sigmoid(dot)) * alpha
     for k in range(hidden.shape[0]):
-        hidden_error[k] += gradient * output_vectors[target, k]
-        output_vectors[target, k] += gradient * hidden[k]
+        hidden_error[k] += gradient * row[k]
+        row[k] += gradient * hidden[k]
     return _loss(signed)
 
 
@@ -74,14 +75,14 @@ def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
     `g = (1 - c_j - σ(h·v_p)) α`, `hidden_error += g v_p`, `v_p += g h`. Returns the path's loss."""
     loss = 0.0
     for j in range(length):
-        node = points[j]
+        row = node_vectors[points[j]]
         dot = np.float32(0.0)
         for k in range(hidden.shape[0]):
-            dot += hidden[k] * node_vectors[node, k]
+            dot += hidden[k] * row[k]
         gradient = (np.float32(1.0) - codes[j] - _sigmoid(dot)) * alpha
         for k in range(hidden.shape[0]):
-            hidden_error[k] += gradient * node_vectors[node, k]
-            node_vectors[node, k] += gradient * hidden[k]
+            hidden_error[k] += gradient * row[k]
+            row[k] += gradient * hidden[k]
         loss += _loss(dot if codes[j] == 0 else -dot)
     return loss
 
@@ -224,14 +225,20 @@ def _train_range(
                 count = 0
                 for j in range(low, high):
                     if j != i:
+                        row = input_vectors[kept[j]]
                         for k in range(dim):
-                            hidden[k] += input_vectors[kept[j], k]
+                            hidden[k] += row[k]
                         count += 1
                 if count == 0:
                     continue
-                scale = np.float32(1.0 / count) if cbow_mean else np.float32(1.0)
+                # word2vec.c and gensim apply the mean's error to every context word in full, and spread the
+                # sum's error over them; `scale` does both.
+                scale = np.float32(1.0 / count)
+                if cbow_mean:
+                    for k in range(dim):
+                        hidden[k] *= scale
+                    scale = np.float32(1.0)
                 for k in range(dim):
-                    hidden[k] *= scale
                     hidden_error[k] = 0.0
                 loss, state = _predict(
                     hidden,
@@ -252,15 +259,16 @@ def _train_range(
                 loss_terms += 1
                 for j in range(low, high):
                     if j != i:
+                        row = input_vectors[kept[j]]
                         for k in range(dim):
-                            input_vectors[kept[j], k] += scale * hidden_error[k]
+                            row[k] += scale * hidden_error[k]
             else:
                 for j in range(low, high):
                     if j == i:
                         continue
-                    context = kept[j]
+                    row = input_vectors[kept[j]]
                     for k in range(dim):
-                        hidden[k] = input_vectors[context, k]
+                        hidden[k] = row[k]
                         hidden_error[k] = 0.0
                     loss, state = _predict(
                         hidden,
@@ -280,7 +288,7 @@ def _train_range(
                     loss_sum += loss
                     loss_terms += 1
                     for k in range(dim):
-                        input_vectors[context, k] += hidden_error[k]
+                        row[k] += hidden_error[k]
     return effective, loss_sum, loss_terms
 
 

@@ -31,7 +31,7 @@ from ..word2vec.configuration_word2vec import Word2VecConfig
 from ..word2vec.modeling_word2vec import Word2VecForPreTraining
 from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
 from . import word2vec_kernels
-from .corpus import check_corpus_files, stream_line_batches
+from .corpus import check_corpus_files, prefetch, stream_line_batches
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
 logger = logging.getLogger(__name__)
@@ -319,7 +319,7 @@ class Word2VecTrainer:
                     unit_scale=True,
                     disable=not self.args.progress or not self.accelerator.is_main_process,
                 )
-                blocks = self._blocks(skip=state.blocks_done)
+                blocks = prefetch(self._blocks(skip=state.blocks_done))
                 while True:
                     tokens, starts, raw_words = next(blocks, no_block)
                     if not self._any_process_has(raw_words):
