@@ -1,5 +1,4 @@
 import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -110,20 +109,7 @@ def test_saved_folder_carries_code_and_auto_map(tmp_path):
 
 REMOTE_LOAD = textwrap.dedent(
     """
-    import importlib.abc, json, sys
-
-    class BlockHfClassic(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name == "hf_classic" or name.startswith("hf_classic."):
-                raise ModuleNotFoundError(f"No module named {name!r} (blocked)")
-            return None
-
-    sys.meta_path.insert(0, BlockHfClassic())
-    try:
-        import hf_classic
-        raise SystemExit("hf_classic is importable")
-    except ModuleNotFoundError:
-        pass
+    import json, sys
 
     import torch
     from transformers import AutoModel, AutoModelForPreTraining, AutoTokenizer
@@ -143,14 +129,20 @@ REMOTE_LOAD = textwrap.dedent(
 )
 
 
-def test_loads_with_trust_remote_code_where_hf_classic_is_absent(tmp_path, trained_skipgram):
+def test_loads_with_trust_remote_code_in_a_venv_without_hf_classic(
+    tmp_path, trained_skipgram, python_without_hf_classic
+):
     import json
 
     model, tokenizer, _ = trained_skipgram
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     result = subprocess.run(
-        [sys.executable, "-c", REMOTE_LOAD, str(tmp_path)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+        [python_without_hf_classic, "-c", REMOTE_LOAD, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     remote = json.loads(result.stdout.strip().splitlines()[-1])
