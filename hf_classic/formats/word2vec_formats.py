@@ -556,7 +556,7 @@ def read_word_vectors(
             words, offsets, end, pending = _read_binary_rows(
                 path, handle, start, rows, dim, padded[leading_zero_rows:], decode
             )
-            if rows == declared:
+            if limit is None:
                 _check_only_whitespace_left(path, handle, end, pending, declared, "rows")
         counts = None
         describe = lambda row: f"row {row + 1} (byte {offsets[row]})"  # noqa: E731
@@ -578,7 +578,7 @@ def read_word_vectors(
             padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
             parser = _TextRows(path, dim, padded[leading_zero_rows:], decode, first_line, start)
             end, pending = _read_text_rows(path, handle, rows, parser, declared)
-            if declared is not None and rows == declared:
+            if declared is not None and limit is None:
                 _check_only_whitespace_left(path, handle, end, pending, declared, "rows")
         words = parser.words
         if parser.rows < rows:
@@ -665,7 +665,7 @@ def to_gensim(words: Sequence[str], vectors: np.ndarray, counts: np.ndarray | No
         from gensim.models import KeyedVectors
     except ImportError:
         raise ImportError("to_gensim needs gensim (pip install gensim)") from None
-    keyed = KeyedVectors(vector_size=vectors.shape[1], count=len(words), dtype=np.float32)
+    keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=np.float32)
     keyed.add_vectors(list(words), np.asarray(vectors, dtype=np.float32))
     if counts is not None:
         keyed.allocate_vecattrs(attrs=["count"], types=[np.int64])
