@@ -29,7 +29,9 @@ numpy (`np.fromstring`) after the words are blanked out, with the per-line value
 from __future__ import annotations
 
 import logging
+import mmap
 import os
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ UNICODE_ERRORS = ("strict", "replace", "ignore")
 DUPLICATES = ("error", "first")
 
 CHUNK_BYTES = 1 << 24
+RELEASE_BYTES = 1 << 26
 MAX_HEADER_BYTES = 1024
 MAX_WORD_BYTES = 1 << 20
 FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
@@ -87,6 +90,10 @@ class WordVectorTable:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    def to_gensim(self):
+        """The vectors as a gensim `KeyedVectors` (see `to_gensim`)."""
+        return to_gensim(self.words, self.vectors, self.counts)
 
 
 def _fail(path: Path, where: str, problem: str) -> InputFileError:
@@ -151,71 +158,88 @@ def detect_format(path: str | os.PathLike) -> str:
     return "txt" if len(parsed) == dim and b"\x00" not in values else "bin"
 
 
-def _decoder(path: Path, encoding: str, unicode_errors: str) -> Callable[[bytes, int, str], str]:
-    """A function decoding a word's bytes, raising `InputFileError` at `where` on a strict decoding error."""
+class _WordDecoder:
+    """Decodes words' bytes with `encoding` and `unicode_errors`; a strict failure names the byte offset."""
 
-    def decode(raw: bytes, byte_offset: int, what: str) -> str:
+    def __init__(self, path: Path, encoding: str, unicode_errors: str):
+        self.path, self.encoding, self.errors = path, encoding, unicode_errors
+
+    def __call__(self, raw: bytes, byte_offset: int, what: str) -> str:
         try:
-            return raw.decode(encoding, unicode_errors)
+            return raw.decode(self.encoding, self.errors)
         except UnicodeDecodeError as error:
             raise _fail(
-                path,
+                self.path,
                 f"byte {byte_offset + error.start}",
-                f"{what} {raw!r} is not valid {encoding} ({error.reason}); pass unicode_errors='replace' or "
+                f"{what} {raw!r} is not valid {self.encoding} ({error.reason}); pass unicode_errors='replace' or "
                 "'ignore' (--unicode-errors) to read it anyway",
             ) from None
 
-    return decode
+    def many(self, raws: Sequence[bytes], offsets: Sequence[int], describe: Callable[[int], str]) -> list[str]:
+        """Decode every word; on failure, the error names the first bad word as `describe(its index)`."""
+        try:
+            return [raw.decode(self.encoding, self.errors) for raw in raws]
+        except UnicodeDecodeError:
+            for index, (raw, offset) in enumerate(zip(raws, offsets, strict=True)):
+                self(raw, offset, describe(index))
+            raise
 
 
 def _read_binary_rows(
-    path: Path,
-    handle,
-    start: int,
-    rows: int,
-    dim: int,
-    out: np.ndarray,
-    decode: Callable[[bytes, int, str], str],
-) -> tuple[list[str], np.ndarray, int, bytes]:
-    """Fill `out (rows, dim)` from binary records starting at byte `start`.
+    path: Path, data: mmap.mmap, start: int, rows: int, dim: int, out: np.ndarray, decode: _WordDecoder
+) -> tuple[list[str], array, int]:
+    """Fill `out (rows, dim)` from the binary records of the mapped file `data`, starting at byte `start`.
 
-    Returns the words, each record's byte offset `(rows,)`, the offset just after the last record and the
-    bytes already read beyond it.
+    Each record is found with one `find(b" ")` and its vector copied with one memory copy; pages already
+    read are dropped from the mapping as it goes, so the file adds little to the resident memory. Returns the
+    words, each record's byte offset and the offset just after the last record.
     """
     row_bytes = 4 * dim
+    size = len(data)
     target = memoryview(out).cast("B")
-    words: list[str] = []
-    offsets = np.empty(rows, dtype=np.int64)
-    data, view, base, pos = b"", memoryview(b""), start, 0
-    chunk_bytes = max(CHUNK_BYTES, 4 * row_bytes)
-    for row in range(rows):
-        space = data.find(b" ", pos)
-        while space == -1 or space + 1 + row_bytes > len(data):
-            if space == -1 and len(data) - pos > MAX_WORD_BYTES:
+    source = memoryview(data)
+    raw_words: list[bytes] = []
+    offsets = array("q")
+    find, keep_word, keep_offset = data.find, raw_words.append, offsets.append
+    released = 0
+    pos = start
+    try:
+        for row in range(rows):
+            if data[pos : pos + 1] == b"\n":
+                while data[pos : pos + 1] == b"\n":
+                    pos += 1
+            space = find(b" ", pos, pos + MAX_WORD_BYTES)
+            end = space + 1 + row_bytes
+            if space == -1 or end > size:
+                if space == -1 and size - pos > MAX_WORD_BYTES:
+                    raise _fail(
+                        path,
+                        f"byte {pos}",
+                        f"no space within {MAX_WORD_BYTES} bytes in row {row + 1}: not a word2vec binary file",
+                    )
                 raise _fail(
                     path,
-                    f"byte {base + pos}",
-                    f"no space within {MAX_WORD_BYTES} bytes in row {row + 1}: not a word2vec binary file",
-                )
-            chunk = handle.read(chunk_bytes)
-            if not chunk:
-                raise _fail(
-                    path,
-                    f"byte {base + len(data)}",
+                    f"byte {size}",
                     f"the file ends inside row {row + 1} of the {rows} the header declares (each a word, a space "
                     f"and {dim} float32 = {row_bytes} bytes): the file is truncated or the header count is wrong",
                 )
-            data = data[pos:] + chunk
-            view = memoryview(data)
-            base, pos = base + pos, 0
-            space = data.find(b" ", pos)
-        raw = data[pos:space]
-        word_bytes = raw.lstrip(b"\n")
-        offsets[row] = base + pos + len(raw) - len(word_bytes)
-        words.append(decode(word_bytes, int(offsets[row]), f"the word of row {row + 1}"))
-        target[row * row_bytes : (row + 1) * row_bytes] = view[space + 1 : space + 1 + row_bytes]
-        pos = space + 1 + row_bytes
-    return words, offsets, base + pos, data[pos:]
+            keep_word(data[pos:space])
+            keep_offset(pos)
+            target[row * row_bytes : (row + 1) * row_bytes] = source[space + 1 : end]
+            pos = end
+            if pos - released > RELEASE_BYTES:
+                released = _release(data, released, pos)
+    finally:
+        source.release()
+    return decode.many(raw_words, offsets, lambda index: f"the word of row {index + 1}"), offsets, pos
+
+
+def _release(data: mmap.mmap, start: int, stop: int) -> int:
+    """Drop the pages of `data[start:stop]` from the process (they stay in the page cache); return the new start."""
+    stop -= stop % mmap.PAGESIZE
+    if stop > start and hasattr(data, "madvise"):
+        data.madvise(mmap.MADV_DONTNEED, start, stop - start)
+    return max(start, stop)
 
 
 def _only_whitespace_left(handle, pending: bytes) -> bool:
@@ -297,17 +321,18 @@ class _TextRows:
         whitespace = _WHITESPACE[block[:consumed]]
         token_starts = ~whitespace
         token_starts[1:] &= whitespace[:-1]
-        tokens_before = np.zeros(consumed + 1, dtype=np.int32)
-        np.cumsum(token_starts, out=tokens_before[1:])
-        blank = np.flatnonzero(tokens_before[ends] == tokens_before[starts])
+        token_positions = np.flatnonzero(token_starts)
+        tokens_before_end = np.searchsorted(token_positions, ends)
+        blank = np.flatnonzero(tokens_before_end == np.searchsorted(token_positions, starts))
         stopped_by_blank = len(blank) > 0
         if stopped_by_blank:
             lines = int(blank[0])
             starts, word_ends, ends = starts[:lines], word_ends[:lines], ends[:lines]
+            tokens_before_end = tokens_before_end[:lines]
             consumed = int(ends[lines - 1]) + 1 if lines else 0
         if not len(starts):
             return consumed, stopped_by_blank
-        values_per_line = tokens_before[ends] - tokens_before[word_ends]
+        values_per_line = tokens_before_end - np.searchsorted(token_positions, word_ends)
         wrong = np.flatnonzero(values_per_line != self.dim)
         if len(wrong):
             index = int(wrong[0])
@@ -317,25 +342,25 @@ class _TextRows:
                 f"expected a word and {self.dim} values, found {int(values_per_line[index])} values after the word "
                 f"{block_bytes[starts[index] : word_ends[index]][:60]!r}",
             )
-        values = block[: int(ends[-1]) + 1].copy()
-        in_word = np.zeros(len(values) + 1, dtype=np.int8)
-        in_word[starts] += 1
-        in_word[word_ends] -= 1
-        values[np.cumsum(in_word[:-1], dtype=np.int8) > 0] = 32
-        expected = len(starts) * self.dim
+        values = block[:consumed].copy()
+        word_lengths = word_ends - starts
+        word_bytes = np.arange(int(word_lengths.sum()))
+        word_bytes += np.repeat(starts - (np.cumsum(word_lengths) - word_lengths), word_lengths)
+        values[word_bytes] = 32
         try:
             parsed = np.fromstring(values.tobytes(), dtype=np.float32, sep=" ")
         except ValueError:
             parsed = None
-        if parsed is None or len(parsed) != expected:
-            self._raise_bad_value(block_bytes, starts, word_ends, ends)
         rows = len(starts)
+        if parsed is None or len(parsed) != rows * self.dim:
+            self._raise_bad_value(block_bytes, starts, word_ends, ends)
         self.out[self.rows : self.rows + rows] = parsed.reshape(rows, self.dim)
-        for start, word_end in zip(starts.tolist(), word_ends.tolist(), strict=True):
-            self.words.append(
-                self.decode(block_bytes[start:word_end], self.offset + start, f"the word of line {self.line}")
-            )
-            self.line += 1
+        starts_list = starts.tolist()
+        raws = [block_bytes[start:word_end] for start, word_end in zip(starts_list, word_ends.tolist(), strict=True)]
+        offsets = [self.offset + start for start in starts_list]
+        first_line = self.line
+        self.words += self.decode.many(raws, offsets, lambda index: f"the word of line {first_line + index}")
+        self.line += rows
         self.rows += rows
         self.offset += consumed
         return consumed, stopped_by_blank
@@ -424,7 +449,7 @@ def _glove_shape(path: Path, limit: int | None) -> tuple[int, int]:
 def read_vocab_file(path: str | os.PathLike, unicode_errors: str = "strict", encoding: str = "utf-8") -> dict[str, int]:
     """Word counts from word2vec.c's `-save-vocab` file: one `word count` line per word."""
     path = existing_file(path, "vocabulary file")
-    decode = _decoder(path, encoding, unicode_errors)
+    decode = _WordDecoder(path, encoding, unicode_errors)
     counts: dict[str, int] = {}
     offset = 0
     with open(path, "rb") as handle:
@@ -480,6 +505,8 @@ def _check_duplicates(
     path: Path, words: list[str], describe: Callable[[int], str], duplicates: str
 ) -> np.ndarray | None:
     """Rows to keep when `duplicates="first"` and some word repeats; raise for `"error"`; None if all unique."""
+    if len(set(words)) == len(words):
+        return None
     first_row: dict[str, int] = {}
     repeated = []
     for row, word in enumerate(words):
@@ -539,7 +566,7 @@ def read_word_vectors(
         format = detect_format(path)
     elif format == "fasttext":
         format = "fasttext" if detect_format(path) == "fasttext" else "txt"
-    decode = _decoder(path, encoding, unicode_errors)
+    decode = _WordDecoder(path, encoding, unicode_errors)
 
     if format in ("gensim", "fasttext"):
         words, source, counts = _read_through_gensim(path, format, allow_pickle, encoding)
@@ -553,11 +580,13 @@ def read_word_vectors(
             declared, dim, start = _read_header(path, handle)
             rows = declared if limit is None else min(limit, declared)
             padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
-            words, offsets, end, pending = _read_binary_rows(
-                path, handle, start, rows, dim, padded[leading_zero_rows:], decode
-            )
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                words, offsets, end = _read_binary_rows(
+                    path, data, start, rows, dim, padded[leading_zero_rows:], decode
+                )
             if limit is None:
-                _check_only_whitespace_left(path, handle, end, pending, declared, "rows")
+                handle.seek(end)
+                _check_only_whitespace_left(path, handle, end, b"", declared, "rows")
         counts = None
         describe = lambda row: f"row {row + 1} (byte {offsets[row]})"  # noqa: E731
     else:

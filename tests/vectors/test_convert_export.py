@@ -19,7 +19,7 @@ from transformers import AutoModel, AutoTokenizer
 import hf_classic
 from hf_classic import cli
 from hf_classic.errors import InputFileError, OutputExistsError
-from hf_classic.formats.word2vec_models import convert_word_vectors, export_word_vectors
+from hf_classic.formats.word2vec_models import convert_word_vectors, export_word_vectors, model_word_vectors
 
 
 @pytest.fixture
@@ -130,6 +130,15 @@ def test_word_vectors_of_a_converted_model_answer_like_gensim(tmp_path):
     assert [word for word, _ in ours.most_similar("government", topn=5)] == [
         word for word, _ in reference.most_similar("government", topn=5)
     ]
+
+
+def test_model_vectors_go_to_gensim_with_counts(tmp_path, binary_file):
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("".join(f"{word} {9 - index}\n" for index, word in enumerate(WORDS)), encoding="utf-8")
+    keyed = model_word_vectors(convert_word_vectors(binary_file, tmp_path / "model", vocab_file=vocab)).to_gensim()
+    assert keyed.index_to_key == WORDS
+    np.testing.assert_array_equal(keyed.vectors, example_vectors())
+    assert [keyed.get_vecattr(word, "count") for word in WORDS] == [9, 8, 7, 6, 5, 4]
 
 
 def test_special_token_words_in_the_file_are_refused(tmp_path):
