@@ -78,3 +78,14 @@ def test_to_gensim_keeps_words_vectors_and_counts():
 def test_words_that_no_format_can_hold_are_refused(tmp_path, word):
     with pytest.raises(ValueError, match="word 1"):
         write_word_vectors(tmp_path / "v.bin", ["ok", word], example_vectors(rows=2), "bin")
+
+
+def test_gensim_save_of_our_vectors_reads_back_with_allow_pickle(tmp_path):
+    vectors = example_vectors()
+    path = tmp_path / "vectors.kv"
+    to_gensim(WORDS, vectors, np.arange(6, 0, -1)).save(str(path))
+    table = read_word_vectors(path, allow_pickle=True)
+    assert table.format == "gensim"
+    assert table.words == WORDS
+    np.testing.assert_array_equal(table.vectors, vectors)
+    assert table.counts.tolist() == [6, 5, 4, 3, 2, 1]
