@@ -48,7 +48,7 @@ WRITE_FORMATS = ("bin", "txt", "glove")
 UNICODE_ERRORS = ("strict", "replace", "ignore")
 DUPLICATES = ("error", "first")
 
-CHUNK_BYTES = 1 << 24
+CHUNK_BYTES = 1 << 22
 RELEASE_BYTES = 1 << 26
 MAX_HEADER_BYTES = 1024
 MAX_WORD_BYTES = 1 << 20

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from conftest import WORDS, example_vectors, gensim_data
 from gensim.models import KeyedVectors
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hf_classic.formats.word2vec_formats import read_word_vectors, to_gensim, write_word_vectors
 
@@ -89,3 +91,27 @@ def test_gensim_save_of_our_vectors_reads_back_with_allow_pickle(tmp_path):
     assert table.words == WORDS
     np.testing.assert_array_equal(table.vectors, vectors)
     assert table.counts.tolist() == [6, 5, 4, 3, 2, 1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    words=st.lists(
+        st.text(st.characters(blacklist_categories=["Cs", "Zs", "Zl", "Zp", "Cc"]), min_size=1, max_size=8),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
+    dim=st.integers(1, 4),
+    data=st.data(),
+)
+@pytest.mark.parametrize("format", ["bin", "txt", "glove"])
+def test_any_words_and_float32_values_survive_write_then_read(tmp_path, format, words, dim, data):
+    values = data.draw(
+        st.lists(st.floats(width=32, allow_nan=False), min_size=len(words) * dim, max_size=len(words) * dim)
+    )
+    vectors = np.array(values, dtype=np.float32).reshape(len(words), dim)
+    path = tmp_path / f"v.{format}"
+    write_word_vectors(path, words, vectors, format)
+    table = read_word_vectors(path, format)
+    assert table.words == words
+    np.testing.assert_array_equal(table.vectors, vectors)
