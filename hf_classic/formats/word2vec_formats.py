@@ -423,6 +423,53 @@ def _read_text_rows(
     return parser.offset, pending
 
 
+def _read_binary(
+    path: Path, limit: int | None, decode: _WordDecoder, leading_zero_rows: int
+) -> tuple[list[str], np.ndarray, Callable[[int], str]]:
+    """Words, padded vectors and a describer of row positions of a word2vec binary file."""
+    with open(path, "rb") as handle:
+        declared, dim, start = _read_header(path, handle)
+        rows = declared if limit is None else min(limit, declared)
+        padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            words, offsets, end = _read_binary_rows(path, data, start, rows, dim, padded[leading_zero_rows:], decode)
+        if limit is None:
+            handle.seek(end)
+            _check_only_whitespace_left(path, handle, end, b"", declared, "rows")
+
+    def describe(row: int) -> str:
+        return f"row {row + 1} (byte {offsets[row]})"
+
+    return words, padded, describe
+
+
+def _read_text(
+    path: Path, has_header: bool, limit: int | None, decode: _WordDecoder, leading_zero_rows: int
+) -> tuple[list[str], np.ndarray, Callable[[int], str]]:
+    """Words, padded vectors and a describer of row positions of a word2vec text file or a GloVe file."""
+    with open(path, "rb") as handle:
+        if has_header:
+            declared, dim, start = _read_header(path, handle)
+            rows = declared if limit is None else min(limit, declared)
+            first_line = 2
+        else:
+            if _parse_header(handle.readline(MAX_HEADER_BYTES)) is not None:
+                raise _fail(path, "line 1 (byte 0)", "a GloVe file has no header, but this one starts with one")
+            handle.seek(0)
+            declared, start, first_line = None, 0, 1
+            rows, dim = _glove_shape(path, limit)
+        padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
+        parser = _TextRows(path, dim, padded[leading_zero_rows:], decode, first_line, start)
+        end, pending = _read_text_rows(path, handle, rows, parser, declared)
+        if has_header and limit is None:
+            _check_only_whitespace_left(path, handle, end, pending, declared, "rows")
+
+    def describe(row: int) -> str:
+        return f"line {first_line + row}"
+
+    return parser.words, padded[: leading_zero_rows + parser.rows], describe
+
+
 def _glove_shape(path: Path, limit: int | None) -> tuple[int, int]:
     """`(rows, dim)` of a header-less text file: lines counted (up to `limit`), values of the first line."""
     rows = 0
@@ -470,8 +517,11 @@ def _import_gensim(path: Path, what: str):
     return gensim
 
 
-def _read_through_gensim(path: Path, format: str, allow_pickle: bool, encoding: str):
-    """`(words, vectors (n, dim), counts or None)` of a gensim save or a fastText binary model, via gensim."""
+def _read_through_gensim(
+    path: Path, format: str, allow_pickle: bool, encoding: str, limit: int | None, leading_zero_rows: int
+) -> tuple[list[str], np.ndarray, np.ndarray | None, Callable[[int], str]]:
+    """Words, padded vectors, counts (or None) and a describer of rows of a gensim save or a fastText binary
+    model, read through gensim."""
     if format == "gensim":
         if not allow_pickle:
             raise InputFileError(
@@ -497,8 +547,16 @@ def _read_through_gensim(path: Path, format: str, allow_pickle: bool, encoding: 
     words = getattr(vectors, "index_to_key", None)
     if words is None or not all(isinstance(word, str) for word in words):
         raise InputFileError(f"{path}: expected gensim KeyedVectors (or a model with .wv) keyed by words")
+    rows = len(words) if limit is None else min(limit, len(words))
+    padded = np.zeros((leading_zero_rows + rows, vectors.vector_size), dtype=np.float32)
+    padded[leading_zero_rows:] = vectors.vectors[:rows]
     counts = vectors.expandos.get("count") if hasattr(vectors, "expandos") else None
-    return list(words), vectors.vectors, None if counts is None else np.asarray(counts, dtype=np.int64)
+    counts = None if counts is None else np.asarray(counts[:rows], dtype=np.int64)
+
+    def describe(row: int) -> str:
+        return f"row {row + 1}"
+
+    return list(words[:rows]), padded, counts, describe
 
 
 def _check_duplicates(
@@ -567,54 +625,16 @@ def read_word_vectors(
     elif format == "fasttext":
         format = "fasttext" if detect_format(path) == "fasttext" else "txt"
     decode = _WordDecoder(path, encoding, unicode_errors)
-
     if format in ("gensim", "fasttext"):
-        words, source, counts = _read_through_gensim(path, format, allow_pickle, encoding)
-        rows = len(words) if limit is None else min(limit, len(words))
-        words, counts = words[:rows], None if counts is None else counts[:rows]
-        padded = np.zeros((leading_zero_rows + rows, source.shape[1]), dtype=np.float32)
-        padded[leading_zero_rows:] = source[:rows]
-        describe = lambda row: f"row {row + 1}"  # noqa: E731
+        words, padded, counts, describe = _read_through_gensim(
+            path, format, allow_pickle, encoding, limit, leading_zero_rows
+        )
     elif format == "bin":
-        with open(path, "rb") as handle:
-            declared, dim, start = _read_header(path, handle)
-            rows = declared if limit is None else min(limit, declared)
-            padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                words, offsets, end = _read_binary_rows(
-                    path, data, start, rows, dim, padded[leading_zero_rows:], decode
-                )
-            if limit is None:
-                handle.seek(end)
-                _check_only_whitespace_left(path, handle, end, b"", declared, "rows")
+        words, padded, describe = _read_binary(path, limit, decode, leading_zero_rows)
         counts = None
-        describe = lambda row: f"row {row + 1} (byte {offsets[row]})"  # noqa: E731
     else:
-        with open(path, "rb") as handle:
-            if format == "txt":
-                declared, dim, start = _read_header(path, handle)
-                first_line = 2
-            else:
-                declared = None
-                start, first_line = 0, 1
-                if _parse_header(handle.readline(MAX_HEADER_BYTES)) is not None:
-                    raise _fail(path, "line 1 (byte 0)", "a GloVe file has no header, but this one starts with one")
-                handle.seek(0)
-            if declared is None:
-                rows, dim = _glove_shape(path, limit)
-            else:
-                rows = declared if limit is None else min(limit, declared)
-            padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
-            parser = _TextRows(path, dim, padded[leading_zero_rows:], decode, first_line, start)
-            end, pending = _read_text_rows(path, handle, rows, parser, declared)
-            if declared is not None and limit is None:
-                _check_only_whitespace_left(path, handle, end, pending, declared, "rows")
-        words = parser.words
-        if parser.rows < rows:
-            padded = padded[: leading_zero_rows + parser.rows]
+        words, padded, describe = _read_text(path, format == "txt", limit, decode, leading_zero_rows)
         counts = None
-        describe = lambda row: f"line {first_line + row}"  # noqa: E731
-
     if not words:
         raise _fail(path, "byte 0", "no word vectors in the file")
     keep = _check_duplicates(path, words, describe, duplicates)

@@ -157,3 +157,24 @@ def test_gensim_pickles_need_an_explicit_opt_in(name):
     assert table.words == loaded.index_to_key
     np.testing.assert_array_equal(table.vectors, loaded.vectors)
     np.testing.assert_array_equal(table.counts, [loaded.get_vecattr(word, "count") for word in table.words])
+
+
+def test_binary_pages_released_while_reading_do_not_change_the_result(monkeypatch):
+    from hf_classic.formats import word2vec_formats
+
+    monkeypatch.setattr(word2vec_formats, "RELEASE_BYTES", 4096)
+    path = gensim_data("poincare_vectors.bin")
+    table = read_word_vectors(path)
+    reference = KeyedVectors.load_word2vec_format(path, binary=True)
+    assert table.words == reference.index_to_key
+    np.testing.assert_array_equal(table.vectors, reference.vectors)
+
+
+def test_text_read_in_small_blocks_equals_one_block(monkeypatch):
+    from hf_classic.formats import word2vec_formats
+
+    whole = read_word_vectors(gensim_data("lee_fasttext.vec"))
+    monkeypatch.setattr(word2vec_formats, "CHUNK_BYTES", 100)
+    blocks = read_word_vectors(gensim_data("lee_fasttext.vec"))
+    assert blocks.words == whole.words
+    np.testing.assert_array_equal(blocks.vectors, whole.vectors)
