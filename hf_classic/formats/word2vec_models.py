@@ -2,7 +2,7 @@
 
 A converted directory holds `Word2VecModel` weights `(2 + n, dim)`: row 0 is `<pad>` and row 1 `<unk>`, both
 zero vectors, then the file's `n` vectors in file order; the tokenizer maps `<pad>` = 0, `<unk>` = 1 and the
-words, in file order, to ids 2.. with their case kept (no lower-casing). Counts come from the `-save-vocab`
+words, in file order, to ids 2.., splitting text on whitespace only, with no lower-casing or normalisation. Counts come from the `-save-vocab`
 file when one is given; otherwise every count is 0, the tokenizer's "unknown" (so nothing pretends to know
 corpus frequencies; `word_counts.txt` then lists zeros), and `config.converted_from["word_counts"]` says
 which of the two it is. `config.converted_from` also records the source file name, format and row count.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tokenizers import normalizers, pre_tokenizers
 from torch import nn
 
 from ..errors import InputFileError
@@ -31,13 +32,18 @@ SPECIAL_ROWS = 2
 
 
 def tokenizer_in_file_order(words: list[str], counts: np.ndarray | None) -> Word2VecTokenizer:
-    """A case-preserving `Word2VecTokenizer` with ids `<pad>` = 0, `<unk>` = 1, then `words` in the given order.
+    """A `Word2VecTokenizer` with ids `<pad>` = 0, `<unk>` = 1, then `words` in the given order, each reachable.
 
+    Text is split on whitespace only and not normalised, so every word of the file is one token exactly as
+    spelled ("Paris", "u.s.", "n't", "e-mail"; the family's default splitting on punctuation and NFKC would
+    leave 16% of the GloVe 6B vocabulary unreachable): give it text tokenised the way the vectors' tool did.
     `Word2VecTokenizer.from_word_counts` sorts by count; a vector file fixes the order instead (word2vec.c
     keeps `</s>` first whatever its count), so the tokenizer is built from the backend directly and given
     the counts (0 = unknown) in that order.
     """
     backend = build_backend(words, lowercase=False)
+    backend.normalizer = normalizers.Sequence([])
+    backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     tokenizer = Word2VecTokenizer(tokenizer_object=backend, unk_token=UNK_TOKEN, pad_token=PAD_TOKEN)
     word_counts = np.zeros(len(words), dtype=np.int64) if counts is None else counts
     tokenizer._word_counts = [0, 0] + [int(count) for count in word_counts]

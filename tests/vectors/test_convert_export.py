@@ -61,6 +61,16 @@ def test_case_is_kept_by_the_tokenizer_of_converted_vectors(tmp_path, binary_fil
     assert not hidden[2].any()
 
 
+def test_every_word_of_the_file_is_one_token_as_spelled(tmp_path):
+    words = ["u.s.", "n't", "e-mail", "1,000", "ﬁnal", "final", "Ａ"]
+    path = tmp_path / "v.txt"
+    path.write_bytes(text_rows(words, example_vectors(rows=len(words))))
+    tokenizer = AutoTokenizer.from_pretrained(convert_word_vectors(path, tmp_path / "model"))
+    ids = tokenizer(" ".join(words), add_special_tokens=False)["input_ids"]
+    assert ids == list(range(2, 2 + len(words)))
+    assert tokenizer("u.s. isn't", add_special_tokens=False)["input_ids"] == [2, tokenizer.unk_token_id]
+
+
 def test_counts_come_from_the_vocab_file_in_file_order(tmp_path, binary_file):
     vocab = tmp_path / "vocab.txt"
     counts = [0, 50, 70, 3, 2, 1]
