@@ -138,7 +138,15 @@ def trained_card(model, tokenizer, stats, corpus: list[str], machine: str):
 
     config = model.config
     vectors = model.word2vec.word_vectors(tokenizer)
-    scores = evaluate_word_vectors(vectors, data_path(ANALOGIES), data_path(WORDSIM353), CARD_RESTRICT_VOCAB)
+    scores = evaluate_word_vectors(vectors, data_path(ANALOGIES), restrict_vocab=CARD_RESTRICT_VOCAB)
+    try:
+        pairs = evaluate_word_vectors(vectors, word_pairs=data_path(WORDSIM353), restrict_vocab=CARD_RESTRICT_VOCAB)
+        word_pairs = (
+            f"{pairs.word_pairs_spearman:.4f} on {pairs.word_pairs_used} pairs "
+            f"({pairs.word_pairs_oov_percent:.1f}% out of vocabulary)"
+        )
+    except ValueError:
+        word_pairs = "not measured: no pair has both words in the vocabulary"
     made_with = {
         "corpus": ", ".join(Path(path).name for path in corpus),
         "tokens per epoch": f"{stats.corpus_words:,}",
@@ -169,8 +177,7 @@ def trained_card(model, tokenizer, stats, corpus: list[str], machine: str):
     results = {
         f"Google analogies, accuracy {restricted}": f"{scores.analogy_accuracy:.4f} on "
         f"{scores.analogy_answered:,} of {scores.analogy_questions:,} questions in vocabulary",
-        "WordSim-353, Spearman ρ": f"{scores.word_pairs_spearman:.4f} on {scores.word_pairs_used} pairs "
-        f"({scores.word_pairs_oov_percent:.1f}% out of vocabulary)",
+        "WordSim-353, Spearman ρ": word_pairs,
     }
     return CardContent(
         family="word2vec",
