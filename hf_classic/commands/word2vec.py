@@ -49,6 +49,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--workers", type=int, default=None, help="kernel threads (default: all cores)")
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
     run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
+    run.add_argument(
+        "--token-cache-mb",
+        type=int,
+        default=512,
+        help="keep the encoded corpus between epochs up to this size (0: re-read the corpus each epoch)",
+    )
     run.add_argument("--checkpoint-dir", help="where to keep the latest checkpoint (default: OUTPUT.checkpoint)")
     run.add_argument(
         "--checkpoint-every",
