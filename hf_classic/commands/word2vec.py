@@ -53,6 +53,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--token-cache-mb",
         type=int,
         default=512,
+        help="keep the encoded corpus between epochs up to this size (0: stream the corpus again each epoch)",
+    )
+    run.add_argument(
+        "--token-cache-mb",
+        type=int,
+        default=512,
         help="keep the encoded corpus between epochs up to this size (0: re-read the corpus each epoch)",
     )
     run.add_argument("--checkpoint-dir", help="where to keep the latest checkpoint (default: OUTPUT.checkpoint)")
@@ -108,6 +114,7 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
         checkpoint_dir=str(checkpoint_dir),
         checkpoint_every_seconds=args.checkpoint_every,
         block_lines=args.block_lines,
+        token_cache_bytes=args.token_cache_mb * 2**20,
     )
     if args.resume_from:
         trainer = Word2VecTrainer.from_checkpoint(args.resume_from, training_args)
