@@ -155,3 +155,14 @@ def test_push_refuses_a_folder_without_card(tmp_path):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(HfClassicError, match="no README.md"):
         push_folder(tmp_path, "someone/x", token="hf_test")
+
+
+def test_converted_folder_card_cites_its_source_and_claims_no_result(tmp_path):
+    gensim_data = pytest.importorskip("gensim.test.utils")
+    from hf_classic.formats.word2vec_models import convert_word_vectors
+
+    folder = convert_word_vectors(gensim_data.datapath("test_glove.txt"), tmp_path / "glove", "glove")
+    card = ModelCard.load(folder / "README.md")
+    assert {"hf-classic", "word2vec"} <= set(card.data.tags)
+    assert "Converted from the glove file `test_glove.txt`" in card.content
+    assert "Nothing was measured for this folder; no result is claimed." in card.content

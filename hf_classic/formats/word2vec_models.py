@@ -20,6 +20,7 @@ from tokenizers import normalizers, pre_tokenizers
 from torch import nn
 
 from ..errors import InputFileError
+from ..hub import CardContent, write_model_card
 from ..utils.atomic import atomic_output_dir, atomic_output_file, check_output_free
 from ..utils.files import existing_dir
 from ..word2vec import Word2VecConfig, Word2VecModel, Word2VecTokenizer
@@ -125,8 +126,37 @@ def convert_word_vectors(
     with atomic_output_dir(output_dir, overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        write_model_card(tmp, converted_card(table, limit))
     logger.info("%s: %d vectors of dimension %d saved to %s", table.path, len(table), table.vector_size, output_dir)
     return Path(output_dir)
+
+
+def converted_card(table: WordVectorTable, limit: int | None) -> CardContent:
+    """The model card of a converted folder: its source, shape and what is known; no result is claimed."""
+    name = table.path.name
+    return CardContent(
+        family="word2vec",
+        title=f"Word vectors converted from {name}",
+        summary=(
+            f"{len(table):,} word vectors of dimension {table.vector_size}, converted by hf_classic from "
+            f"`{name}` ({table.format} format). `AutoModel` gives them as an embedding layer "
+            "(`last_hidden_state`); the tokenizer splits on whitespace and keeps case, so give it text tokenised "
+            "the way the vectors were."
+        ),
+        source=f"the {table.format} file `{name}`",
+        made_with={
+            "rows": f"{len(table):,}" + (f" (the first {limit:,} of the file)" if limit else ""),
+            "dimension": str(table.vector_size),
+            "word counts": "from the vocabulary file" if table.counts is not None else "unknown (saved as 0)",
+            "extra rows": "`<pad>` (id 0) and `<unk>` (id 1), zero vectors",
+        },
+        pipeline_tag="feature-extraction",
+        usage=(
+            'batch = tokenizer(["the king"], return_tensors="pt")\n'
+            "features = model(**batch).last_hidden_state\n"
+            'model.word_vectors(tokenizer).most_similar("king", topn=5)\n'
+        ),
+    )
 
 
 def model_word_vectors(model_dir: str | os.PathLike) -> WordVectorTable:
