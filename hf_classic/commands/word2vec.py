@@ -55,12 +55,6 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         default=512,
         help="keep the encoded corpus between epochs up to this size (0: stream the corpus again each epoch)",
     )
-    run.add_argument(
-        "--token-cache-mb",
-        type=int,
-        default=512,
-        help="keep the encoded corpus between epochs up to this size (0: re-read the corpus each epoch)",
-    )
     run.add_argument("--checkpoint-dir", help="where to keep the latest checkpoint (default: OUTPUT.checkpoint)")
     run.add_argument(
         "--checkpoint-every",
