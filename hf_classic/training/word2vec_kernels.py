@@ -133,22 +133,13 @@ def _draw_noise(noise_probability, noise_alias, state):
 
 
 @numba.njit(fastmath=True, cache=True)
-def _predict(
-    hidden,
-    word,
-    output_vectors,
-    node_vectors,
-    noise_probability,
-    noise_alias,
-    codes,
-    points,
-    lengths,
-    negative,
-    alpha,
-    hidden_error,
-    state,
-):
-    """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`."""
+def _predict(hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state):
+    """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`.
+
+    `tables` is `(noise_probability, noise_alias, codes, points, lengths)`: the noise alias table and the
+    Huffman tree.
+    """
+    noise_probability, noise_alias, codes, points, lengths = tables
     loss = 0.0
     if node_vectors.shape[0] > 0:
         loss += hs_update(hidden, node_vectors, codes[word], points[word], lengths[word], alpha, hidden_error)
@@ -190,6 +181,7 @@ def _train_range(
     longest,
 ):
     """Train on sentences `first..last-1`; returns `(effective_words, loss_sum, loss_terms)`."""
+    tables = (noise_probability, noise_alias, codes, points, lengths)
     dim = input_vectors.shape[1]
     kept = np.empty(longest, dtype=np.int32)
     hidden = np.empty(dim, dtype=np.float32)
@@ -241,19 +233,7 @@ def _train_range(
                 for k in range(dim):
                     hidden_error[k] = 0.0
                 loss, state = _predict(
-                    hidden,
-                    word,
-                    output_vectors,
-                    node_vectors,
-                    noise_probability,
-                    noise_alias,
-                    codes,
-                    points,
-                    lengths,
-                    negative,
-                    alpha,
-                    hidden_error,
-                    state,
+                    hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
                 )
                 loss_sum += loss
                 loss_terms += 1
@@ -271,19 +251,7 @@ def _train_range(
                         hidden[k] = row[k]
                         hidden_error[k] = 0.0
                     loss, state = _predict(
-                        hidden,
-                        word,
-                        output_vectors,
-                        node_vectors,
-                        noise_probability,
-                        noise_alias,
-                        codes,
-                        points,
-                        lengths,
-                        negative,
-                        alpha,
-                        hidden_error,
-                        state,
+                        hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
                     )
                     loss_sum += loss
                     loss_terms += 1
