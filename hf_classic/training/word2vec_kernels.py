@@ -126,9 +126,13 @@ def alias_table(probabilities):
 
 @numba.njit(inline="always")
 def _draw_noise(noise_probability, noise_alias, state):
-    """A noise word from the alias table: the high 32 bits of `state` pick the slot, 24 lower ones the coin."""
-    slot = np.int64(((state >> np.uint64(32)) * np.uint64(noise_probability.shape[0])) >> np.uint64(32))
-    coin = np.float32(((state >> np.uint64(8)) & np.uint64(0xFFFFFF)) * (1.0 / 16777216.0))
+    """A noise word from the alias table. The LCG state is first mixed (a 64-bit finaliser), because an LCG's
+    low bits depend only on earlier low bits: the slot comes from the high 32 bits, the coin from 24 lower ones."""
+    mixed = state ^ (state >> np.uint64(33))
+    mixed = mixed * np.uint64(0xFF51AFD7ED558CCD)
+    mixed = mixed ^ (mixed >> np.uint64(33))
+    slot = np.int64(((mixed >> np.uint64(32)) * np.uint64(noise_probability.shape[0])) >> np.uint64(32))
+    coin = np.float32(((mixed >> np.uint64(8)) & np.uint64(0xFFFFFF)) * (1.0 / 16777216.0))
     return slot if coin < noise_probability[slot] else np.int64(noise_alias[slot])
 
 
