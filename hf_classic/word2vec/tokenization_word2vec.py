@@ -69,11 +69,12 @@ class Word2VecTokenizer(TokenizersBackend):
         counts = [0] * len(self)
         if path is None or not os.path.isfile(path):
             return counts
+        vocabulary = self.get_vocab()
         with open(path, encoding="utf-8") as handle:
             for line_number, line in enumerate(handle, start=1):
                 word, _, count = line.rstrip("\n").rpartition(" ")
-                index = self.convert_tokens_to_ids(word)
-                if not word or not count.isdigit() or index == self.unk_token_id and word != UNK_TOKEN:
+                index = vocabulary.get(word)
+                if index is None or not count.isdigit():
                     raise ValueError(f"{path}:{line_number}: expected 'word count' for a word of tokenizer.json")
                 counts[index] = int(count)
         return counts
