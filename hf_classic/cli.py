@@ -21,7 +21,7 @@ VERBS = {
     "convert": "convert another tool's files into a model directory",
     "export": "write a model directory back in another tool's format",
 }
-COMMAND_MODULES = ("hf_classic.commands.word2vec", "hf_classic.commands.demo")
+COMMAND_MODULES = ("hf_classic.commands.word2vec", "hf_classic.commands.demo", "hf_classic.commands.elmo")
 
 EXIT_BAD_INPUT = 2
 

@@ -126,24 +126,29 @@ class ElmoLstmLayer(nn.Module):
         self.bias = nn.Parameter(torch.empty(2, gates))
         self.projection_weight = nn.Parameter(torch.empty(2, config.lstm_dim, config.projection_dim))
 
-    def forward(self, inputs: torch.Tensor, active: list[int]) -> torch.Tensor:
-        """Run both directions over `inputs (2, batch, steps, input)` → `(2, batch, steps, projection_dim)`.
-
-        Sequences are sorted by length (longest first) and left-aligned (the backward one already reversed);
-        `active[t]` is how many of them are still running at step `t`. Outputs past a sequence's end are 0.
-        """
-        _, batch, steps, _ = inputs.shape
+    def project_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The input side of the gates, `inputs (2, n, input)` → `inputs W + b + forget_bias (2, n, 4 * lstm_dim)`."""
         size = self.lstm_dim
         forget = torch.zeros_like(self.bias)
         forget[:, 2 * size : 3 * size] = self.forget_bias
-        bias = (self.bias + forget).unsqueeze(1).unsqueeze(1)
-        projected_inputs = torch.matmul(inputs, self.input_weight.unsqueeze(1)) + bias
-        outputs = inputs.new_zeros(2, batch, steps, self.projection_weight.shape[2])
-        hidden = inputs.new_zeros(2, batch, self.projection_weight.shape[2])
-        cell = inputs.new_zeros(2, batch, size)
-        for step in range(steps):
-            running = active[step]
-            gates = torch.baddbmm(projected_inputs[:, :running, step], hidden[:, :running], self.recurrent_weight)
+        return torch.baddbmm((self.bias + forget).unsqueeze(1), inputs, self.input_weight)
+
+    def forward(self, projected_inputs: torch.Tensor, active: list[int]) -> torch.Tensor:
+        """Run both directions over packed sequences → `(2, n, projection_dim)` packed the same way.
+
+        `projected_inputs (2, n, 4 * lstm_dim)` (from `project_inputs`) holds the sequences packed time-major:
+        the steps one after another, and at step `t` the first `active[t]` sequences (sorted longest first; the
+        backward direction's already reversed within their lengths), so that a step reads and writes one slice.
+        """
+        batch = active[0] if active else 0
+        projection = self.projection_weight.shape[2]
+        outputs = projected_inputs.new_empty(2, projected_inputs.shape[1], projection)
+        hidden = projected_inputs.new_zeros(2, batch, projection)
+        cell = projected_inputs.new_zeros(2, batch, self.lstm_dim)
+        start = 0
+        for running in active:
+            end = start + running
+            gates = torch.baddbmm(projected_inputs[:, start:end], hidden[:, :running], self.recurrent_weight)
             input_gate, candidate, forget_gate, output_gate = gates.chunk(4, dim=2)
             cell = torch.sigmoid(forget_gate) * cell[:, :running] + torch.sigmoid(input_gate) * torch.tanh(candidate)
             if self.cell_clip is not None:
@@ -151,7 +156,8 @@ class ElmoLstmLayer(nn.Module):
             hidden = torch.bmm(torch.sigmoid(output_gate) * torch.tanh(cell), self.projection_weight)
             if self.proj_clip is not None:
                 hidden = hidden.clamp(-self.proj_clip, self.proj_clip)
-            outputs[:, :running, step] = hidden
+            outputs[:, start:end] = hidden
+            start = end
         return outputs
 
 
@@ -294,32 +300,47 @@ class ElmoBiLm(nn.Module):
         return distinct, index
 
     def forward(self, char_ids: torch.LongTensor, mask: torch.Tensor, lm_dropout: float = 0.0) -> ElmoBiLmOutput:
+        """`char_ids (batch, seq, 50)`, `mask (batch, seq)` → the layers with boundaries, in batch order.
+
+        Each distinct token goes once through the character encoder, and (without dropout) once through the first
+        layer's input projection. The LSTMs run on the packed layout of `ElmoLstmLayer.forward`.
+        """
         distinct, index = self.token_indices(char_ids, mask.bool())
         representations = self.character_encoder(distinct)
         representations = torch.cat([representations.new_zeros(1, representations.shape[1]), representations])
         lengths = (index > 0).sum(1)
         order = torch.argsort(lengths, descending=True, stable=True)
-        restore = torch.argsort(order)
         sorted_lengths = lengths[order]
-        steps = index.shape[1]
-        active = (sorted_lengths.unsqueeze(0) > torch.arange(steps, device=index.device).unsqueeze(1)).sum(1).tolist()
-        positions = torch.arange(steps, device=index.device).unsqueeze(0)
-        reverse = torch.where(
-            positions < sorted_lengths.unsqueeze(1), sorted_lengths.unsqueeze(1) - 1 - positions, positions
-        )
-        tokens = representations[index[order]]
-        inputs = torch.stack([tokens, tokens.gather(1, reverse.unsqueeze(2).expand_as(tokens))])
-        layers = [torch.cat([tokens, tokens], dim=2)[restore]]
+        running = sorted_lengths.unsqueeze(0) > torch.arange(index.shape[1], device=index.device).unsqueeze(1)
+        active = running.sum(1).tolist()
+        active = active[: len(active) - active[::-1].index(0)] if 0 in active else active
+        packed_time, packed_row = running.nonzero(as_tuple=True)
+        rows = order[packed_row]
+        times = torch.stack([packed_time, sorted_lengths[packed_row] - 1 - packed_time])
+        tokens = index[rows.unsqueeze(0), times]
+        embedded = representations[index]
+        layers = [torch.cat([embedded, embedded], dim=2)]
+        inputs = representations[tokens]
         for number, layer in enumerate(self.layers):
-            layer_inputs = F.dropout(inputs, lm_dropout, training=True) if lm_dropout > 0 else inputs
-            outputs = layer(layer_inputs, active)
+            if number == 0 and lm_dropout == 0:
+                table = layer.project_inputs(representations.unsqueeze(0).expand(2, -1, -1))
+                projected = torch.stack([table[0, tokens[0]], table[1, tokens[1]]])
+            else:
+                dropped = F.dropout(inputs, lm_dropout, training=True) if lm_dropout > 0 else inputs
+                projected = layer.project_inputs(dropped)
+            outputs = layer(projected, active)
             if number > 0 and self.use_skip_connections:
                 outputs = outputs + inputs
             inputs = outputs
-            backward = outputs[1].gather(1, reverse.unsqueeze(2).expand_as(outputs[1]))
-            layers.append(torch.cat([outputs[0], backward], dim=2)[restore])
-            forward_top, backward_top = outputs[0][restore], backward[restore]
-        return ElmoBiLmOutput(layers=tuple(layers), mask=index > 0, forward_top=forward_top, backward_top=backward_top)
+            padded = outputs.new_zeros(*index.shape, 2 * outputs.shape[2])
+            padded[rows, times[0], : outputs.shape[2]] = outputs[0]
+            padded[rows, times[1], outputs.shape[2] :] = outputs[1]
+            layers.append(padded)
+        top = layers[-1]
+        half = top.shape[2] // 2
+        return ElmoBiLmOutput(
+            layers=tuple(layers), mask=index > 0, forward_top=top[..., :half], backward_top=top[..., half:]
+        )
 
 
 def remove_sentence_boundaries(tensor: torch.Tensor, mask_with_boundaries: torch.Tensor) -> torch.Tensor:
