@@ -440,14 +440,15 @@ class ElmoForPreTraining(ElmoPreTrainedModel):
         probabilities = torch.log((ranks + 2) / (ranks + 1)) / math.log(vocab + 1)
         return torch.multinomial(probabilities, count, replacement=True), probabilities
 
-    def direction_loss(self, hidden: torch.Tensor, targets: torch.LongTensor, noise=None):
-        """Mean negative log-likelihood of `targets (n,)` (no -100) given `hidden (n, projection_dim)`."""
-        if noise is None:
-            return F.cross_entropy(self.lm_head(hidden), targets)
+    def sampled_softmax_loss(self, hidden: torch.Tensor, targets: torch.LongTensor, noise) -> torch.Tensor:
+        """Sampled-softmax loss of `targets (n,)` given `hidden (n, projection_dim)`.
+
+        `noise = (samples (k,), probabilities (vocab,))`. Each logit is corrected by `-log(k * P(word))`, the
+        log of the expected count of the word among the samples; samples equal to the target are left out.
+        """
         samples, probabilities = noise
         expected = torch.log(probabilities * samples.numel())
-        true_logits = (hidden * self.lm_head.weight[targets]).sum(1) + self.lm_head.bias[targets]
-        true_logits = true_logits - expected[targets]
+        true_logits = (hidden * self.lm_head.weight[targets]).sum(1) + self.lm_head.bias[targets] - expected[targets]
         noise_logits = hidden @ self.lm_head.weight[samples].T + self.lm_head.bias[samples] - expected[samples]
         noise_logits = noise_logits.masked_fill(samples.unsqueeze(0) == targets.unsqueeze(1), float("-inf"))
         logits = torch.cat([true_logits.unsqueeze(1), noise_logits], dim=1)
@@ -472,16 +473,18 @@ class ElmoForPreTraining(ElmoPreTrainedModel):
         forward_targets = labels[:, 1:].masked_fill(~bilm.mask[:, :-1], -100)
         backward_targets = labels[:, :-1].masked_fill(~bilm.mask[:, 1:], -100)
         forward_hidden, backward_hidden = bilm.forward_top[:, :-1], bilm.backward_top[:, 1:]
-        sampled = self.training and self.config.n_negative_samples_batch > 0
-        noise = self._log_uniform(self.config.n_negative_samples_batch, input_ids.device) if sampled else None
-        losses = []
-        for hidden, targets in ((forward_hidden, forward_targets), (backward_hidden, backward_targets)):
-            keep = targets != -100
-            losses.append(self.direction_loss(hidden[keep], targets[keep], noise))
-        forward_loss, backward_loss = losses
         forward_logits = backward_logits = None
-        if not sampled:
+        if self.training and self.config.n_negative_samples_batch > 0:
+            noise = self._log_uniform(self.config.n_negative_samples_batch, input_ids.device)
+            forward_keep, backward_keep = forward_targets != -100, backward_targets != -100
+            forward_loss = self.sampled_softmax_loss(forward_hidden[forward_keep], forward_targets[forward_keep], noise)
+            backward_loss = self.sampled_softmax_loss(
+                backward_hidden[backward_keep], backward_targets[backward_keep], noise
+            )
+        else:
             forward_logits, backward_logits = self.lm_head(bilm.forward_top), self.lm_head(bilm.backward_top)
+            forward_loss = F.cross_entropy(forward_logits[:, :-1].flatten(0, 1), forward_targets.flatten())
+            backward_loss = F.cross_entropy(backward_logits[:, 1:].flatten(0, 1), backward_targets.flatten())
         output = ElmoForPreTrainingOutput(
             loss=(forward_loss + backward_loss) / 2,
             forward_loss=forward_loss,

@@ -27,6 +27,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import torch
+from huggingface_hub.errors import StrictDataclassError
 
 from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
 from ..elmo.tokenization_elmo import check_vocabulary
@@ -52,7 +53,7 @@ def read_options(path: str | os.PathLike) -> ElmoConfig:
         return ElmoConfig.from_bilm_options(options)
     except KeyError as error:
         raise InputFileError(f"{path}: {error.args[0]}") from error
-    except (ValueError, TypeError) as error:
+    except (ValueError, TypeError, StrictDataclassError) as error:
         raise InputFileError(f"{path}: {error}") from error
 
 
