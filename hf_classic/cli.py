@@ -21,7 +21,12 @@ VERBS = {
     "convert": "convert another tool's files into a model directory",
     "export": "write a model directory back in another tool's format",
 }
-COMMAND_MODULES = ("hf_classic.commands.word2vec", "hf_classic.commands.demo", "hf_classic.commands.elmo")
+COMMAND_MODULES = (
+    "hf_classic.commands.word2vec",
+    "hf_classic.commands.demo",
+    "hf_classic.commands.hub",
+    "hf_classic.commands.elmo",
+)
 
 EXIT_BAD_INPUT = 2
 
@@ -45,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    if not args.verbose:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     try:
         args.handler(args)
     except (ValueError, OSError, KeyError, StrictDataclassError) as error:

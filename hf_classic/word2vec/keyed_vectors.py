@@ -7,11 +7,19 @@ gensim's methods of the same names on the same vectors; out-of-vocabulary words 
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+
+def open_text(path: str | os.PathLike):
+    """Open a UTF-8 text file for reading, gzip-compressed if its name ends in `.gz`."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
 
 
 class WordNotInVocabularyError(KeyError):
@@ -178,7 +186,7 @@ class WordVectors:
         vocabulary = self._case_folded_vocabulary(restrict_vocab, case_insensitive)
         sections: list[AnalogySection] = []
         questions = oov = 0
-        with open(path, encoding="utf-8") as handle:
+        with open_text(path) as handle:
             for line_number, line in enumerate(handle, start=1):
                 if line.startswith(": "):
                     sections.append(AnalogySection(line.lstrip(": ").strip()))
@@ -219,7 +227,7 @@ class WordVectors:
         vocabulary = self._case_folded_vocabulary(restrict_vocab, case_insensitive)
         model_scores, human_scores = [], []
         total = oov = 0
-        with open(path, encoding="utf-8") as handle:
+        with open_text(path) as handle:
             for line_number, line in enumerate(handle, start=1):
                 if line.startswith("#") or not line.strip():
                     continue

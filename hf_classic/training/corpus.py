@@ -1,0 +1,86 @@
+"""Text corpora streamed with `datasets`: one sentence (or document) a line, plain or compressed files.
+
+Nothing here holds the whole corpus: lines arrive in batches, so memory stays flat however long the corpus.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+
+from ..errors import InputFileError
+from ..utils.files import existing_file
+
+logger = logging.getLogger(__name__)
+
+
+def check_corpus_files(paths: Sequence[str | os.PathLike]) -> list[str]:
+    """The corpus files as strings, each checked to exist and be non-empty (`InputFileError` otherwise)."""
+    if not paths:
+        raise InputFileError("no corpus file given")
+    return [str(existing_file(path, "corpus file")) for path in paths]
+
+
+def stream_line_batches(
+    paths: Sequence[str | os.PathLike], batch_size: int = 4096, shard: tuple[int, int] = (0, 1)
+) -> Iterator[list[str]]:
+    """Yield the corpus's lines in lists of up to `batch_size`, streamed through `datasets`.
+
+    `shard = (index, count)` keeps only lines whose number is `index` modulo `count`, so that several
+    processes each read a disjoint share of the corpus.
+    """
+    from datasets import load_dataset
+
+    files = check_corpus_files(paths)
+    dataset = load_dataset("text", data_files={"train": files}, streaming=True, split="train")
+    index, count = shard
+    line_number = 0
+    for batch in dataset.iter(batch_size=batch_size):
+        lines = batch["text"]
+        if count > 1:
+            lines = [line for offset, line in enumerate(lines, start=line_number) if offset % count == index]
+        line_number += len(batch["text"])
+        if lines:
+            yield lines
+
+
+def prefetch(items: Iterator, depth: int = 2) -> Iterator:
+    """Yield from `items`, producing up to `depth` items ahead in a background thread.
+
+    Lets corpus reading and encoding run while the caller computes on the previous item (the word2vec kernel
+    releases the GIL). An exception raised while producing is raised again in the caller, in order.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                slots.put((item, None))
+            slots.put((done, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            slots.put((done, error))
+
+    worker = threading.Thread(target=produce, name="prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, error = slots.get()
+            if error is not None:
+                raise error
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.01)

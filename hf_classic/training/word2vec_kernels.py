@@ -1,0 +1,371 @@
+"""The word2vec hot loop: Hogwild SGD over sentences in a numba kernel, one thread per core.
+
+This is the `word2vec_inner` of hf_classic: `train_sentences` runs skip-gram or CBOW with negative
+sampling and/or hierarchical softmax directly on the weight matrices (numpy views of the model's
+tensors), the way word2vec.c and gensim do. Threads share the weights without locks (Hogwild): each takes
+a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
+`ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
+`Word2VecForPreTraining`'s loss (σ read from a 4096-entry table, as word2vec.c reads its `expTable`), which
+the tests check against torch autograd.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+KERNEL_NAME = "numba-hogwild"
+MAX_SCORE = 8.0
+TABLE_SIZE = 4096
+# σ(x) and -log σ(x) on [-MAX_SCORE, MAX_SCORE), looked up instead of computed (as word2vec.c does), each
+# entry taken at the middle of its interval; beyond the range σ is 0 or 1 to float32 precision.
+_GRID = -MAX_SCORE + (np.arange(TABLE_SIZE) + 0.5) * (2 * MAX_SCORE / TABLE_SIZE)
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
+LOSS_TABLE = np.logaddexp(0.0, -_GRID).astype(np.float32)
+_SCALE = np.float32(TABLE_SIZE / (2 * MAX_SCORE))
+
+
+@numba.njit(inline="always")
+def _next_random(state):
+    """word2vec.c's linear congruential generator."""
+    return state * np.uint64(25214903917) + np.uint64(11)
+
+
+@numba.njit(inline="always")
+def _sigmoid(x):
+    """σ(x) from the table (0 or 1 beyond ±MAX_SCORE)."""
+    if x <= -MAX_SCORE:
+        return np.float32(0.0)
+    if x >= MAX_SCORE:
+        return np.float32(1.0)
+    return SIGMOID_TABLE[int((x + MAX_SCORE) * _SCALE)]
+
+
+@numba.njit(inline="always")
+def _loss(x):
+    """-log σ(x) from the table (0 above MAX_SCORE, -x below -MAX_SCORE)."""
+    if x <= -MAX_SCORE:
+        return -x
+    if x >= MAX_SCORE:
+        return np.float32(0.0)
+    return LOSS_TABLE[int((x + MAX_SCORE) * _SCALE)]
+
+
+@numba.njit(fastmath=True, cache=True)
+def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
+    """One negative-sampling term: `g = (label - σ(h·u_t)) α`; `hidden_error += g u_t` and `u_t += g h`.
+
+    `label` is 1 for the predicted word and 0 for a noise word. Returns the term's loss `-log σ(±h·u_t)`.
+    """
+    row = output_vectors[target]
+    dot = np.float32(0.0)
+    for k in range(hidden.shape[0]):
+        dot += hidden[k] * row[k]
+    signed = dot if label > 0 else -dot
+    gradient = (label - _sigmoid(dot)) * alpha
+    for k in range(hidden.shape[0]):
+        hidden_error[k] += gradient * row[k]
+        row[k] += gradient * hidden[k]
+    return _loss(signed)
+
+
+@numba.njit(fastmath=True, cache=True)
+def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
+    """Hierarchical softmax along one Huffman path: for inner node `p_j` with bit `c_j`,
+    `g = (1 - c_j - σ(h·v_p)) α`, `hidden_error += g v_p`, `v_p += g h`. Returns the path's loss."""
+    loss = 0.0
+    for j in range(length):
+        row = node_vectors[points[j]]
+        dot = np.float32(0.0)
+        for k in range(hidden.shape[0]):
+            dot += hidden[k] * row[k]
+        gradient = (np.float32(1.0) - codes[j] - _sigmoid(dot)) * alpha
+        for k in range(hidden.shape[0]):
+            hidden_error[k] += gradient * row[k]
+            row[k] += gradient * hidden[k]
+        loss += _loss(dot if codes[j] == 0 else -dot)
+    return loss
+
+
+@numba.njit(cache=True)
+def alias_table(probabilities):
+    """Walker's alias table of a distribution `(n,)`: `(keep (n,) float32, alias (n,) int32)`.
+
+    Drawing `i` uniformly, then keeping it with probability `keep[i]` or else taking `alias[i]`, samples the
+    distribution exactly in O(1) (Vose's construction).
+    """
+    n = len(probabilities)
+    scaled = probabilities * n / probabilities.sum()
+    keep = np.ones(n, dtype=np.float32)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    n_small = n_large = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[n_small] = i
+            n_small += 1
+        else:
+            large[n_large] = i
+            n_large += 1
+    while n_small > 0 and n_large > 0:
+        n_small -= 1
+        n_large -= 1
+        low, high = small[n_small], large[n_large]
+        keep[low] = scaled[low]
+        alias[low] = high
+        scaled[high] = scaled[high] + scaled[low] - 1.0
+        if scaled[high] < 1.0:
+            small[n_small] = high
+            n_small += 1
+        else:
+            large[n_large] = high
+            n_large += 1
+    return keep, alias
+
+
+@numba.njit(inline="always")
+def _draw_noise(noise_probability, noise_alias, state):
+    """A noise word from the alias table: the high 32 bits of `state` pick the slot, 24 lower ones the coin."""
+    slot = np.int64(((state >> np.uint64(32)) * np.uint64(noise_probability.shape[0])) >> np.uint64(32))
+    coin = np.float32(((state >> np.uint64(8)) & np.uint64(0xFFFFFF)) * (1.0 / 16777216.0))
+    return slot if coin < noise_probability[slot] else np.int64(noise_alias[slot])
+
+
+@numba.njit(fastmath=True, cache=True)
+def _predict(
+    hidden,
+    word,
+    output_vectors,
+    node_vectors,
+    noise_probability,
+    noise_alias,
+    codes,
+    points,
+    lengths,
+    negative,
+    alpha,
+    hidden_error,
+    state,
+):
+    """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`."""
+    loss = 0.0
+    if node_vectors.shape[0] > 0:
+        loss += hs_update(hidden, node_vectors, codes[word], points[word], lengths[word], alpha, hidden_error)
+    if negative > 0:
+        loss += ns_update(hidden, output_vectors, word, np.float32(1.0), alpha, hidden_error)
+        for _ in range(negative):
+            state = _next_random(state)
+            target = _draw_noise(noise_probability, noise_alias, state)
+            if target != word:
+                loss += ns_update(hidden, output_vectors, target, np.float32(0.0), alpha, hidden_error)
+    return loss, state
+
+
+@numba.njit(fastmath=True, cache=True)
+def _train_range(
+    input_vectors,
+    output_vectors,
+    node_vectors,
+    tokens,
+    sentence_starts,
+    first,
+    last,
+    keep_probability,
+    noise_probability,
+    noise_alias,
+    codes,
+    points,
+    lengths,
+    cbow,
+    cbow_mean,
+    window,
+    shrink_windows,
+    negative,
+    alpha_start,
+    alpha_end,
+    words_before,
+    total_words,
+    state,
+    longest,
+):
+    """Train on sentences `first..last-1`; returns `(effective_words, loss_sum, loss_terms)`."""
+    dim = input_vectors.shape[1]
+    kept = np.empty(longest, dtype=np.int32)
+    hidden = np.empty(dim, dtype=np.float32)
+    hidden_error = np.empty(dim, dtype=np.float32)
+    effective = 0
+    loss_sum = 0.0
+    loss_terms = 0
+    for s in range(first, last):
+        start, stop = sentence_starts[s], sentence_starts[s + 1]
+        progress = min(1.0, (words_before + start) / total_words)
+        alpha = np.float32(alpha_start - (alpha_start - alpha_end) * progress)
+        size = 0
+        for position in range(start, stop):
+            word = tokens[position]
+            if keep_probability[word] < 1.0:
+                state = _next_random(state)
+                if keep_probability[word] < (state >> np.uint64(40)) * (1.0 / 16777216.0):
+                    continue
+            kept[size] = word
+            size += 1
+        effective += size
+        for i in range(size):
+            reduced = 0
+            if shrink_windows:
+                state = _next_random(state)
+                reduced = (state >> np.uint64(16)) % np.uint64(window)
+            span = window - reduced
+            low, high = max(0, i - span), min(size, i + span + 1)
+            word = kept[i]
+            if cbow:
+                for k in range(dim):
+                    hidden[k] = 0.0
+                count = 0
+                for j in range(low, high):
+                    if j != i:
+                        row = input_vectors[kept[j]]
+                        for k in range(dim):
+                            hidden[k] += row[k]
+                        count += 1
+                if count == 0:
+                    continue
+                # word2vec.c and gensim apply the mean's error to every context word in full, and spread the
+                # sum's error over them; `scale` does both.
+                scale = np.float32(1.0 / count)
+                if cbow_mean:
+                    for k in range(dim):
+                        hidden[k] *= scale
+                    scale = np.float32(1.0)
+                for k in range(dim):
+                    hidden_error[k] = 0.0
+                loss, state = _predict(
+                    hidden,
+                    word,
+                    output_vectors,
+                    node_vectors,
+                    noise_probability,
+                    noise_alias,
+                    codes,
+                    points,
+                    lengths,
+                    negative,
+                    alpha,
+                    hidden_error,
+                    state,
+                )
+                loss_sum += loss
+                loss_terms += 1
+                for j in range(low, high):
+                    if j != i:
+                        row = input_vectors[kept[j]]
+                        for k in range(dim):
+                            row[k] += scale * hidden_error[k]
+            else:
+                for j in range(low, high):
+                    if j == i:
+                        continue
+                    row = input_vectors[kept[j]]
+                    for k in range(dim):
+                        hidden[k] = row[k]
+                        hidden_error[k] = 0.0
+                    loss, state = _predict(
+                        hidden,
+                        word,
+                        output_vectors,
+                        node_vectors,
+                        noise_probability,
+                        noise_alias,
+                        codes,
+                        points,
+                        lengths,
+                        negative,
+                        alpha,
+                        hidden_error,
+                        state,
+                    )
+                    loss_sum += loss
+                    loss_terms += 1
+                    for k in range(dim):
+                        row[k] += hidden_error[k]
+    return effective, loss_sum, loss_terms
+
+
+@numba.njit(parallel=True, nogil=True, cache=True)
+def train_sentences(
+    input_vectors,
+    output_vectors,
+    node_vectors,
+    tokens,
+    sentence_starts,
+    keep_probability,
+    noise_probability,
+    noise_alias,
+    codes,
+    points,
+    lengths,
+    cbow,
+    cbow_mean,
+    window,
+    shrink_windows,
+    negative,
+    alpha_start,
+    alpha_end,
+    words_before,
+    total_words,
+    seed,
+    n_threads,
+):
+    """Train on a block of sentences with `n_threads` Hogwild threads; return `(effective_words, loss_sum,
+    loss_terms)` (words kept after subsampling, and the summed loss over that many predictions).
+
+    Args:
+        input_vectors: `(vocab, dim)` float32, updated in place (as are the two below).
+        output_vectors: `(vocab, dim)` negative-sampling weights, or `(0, dim)` when unused.
+        node_vectors: `(vocab, dim)` hierarchical-softmax weights, or `(0, dim)` when unused.
+        tokens: `(n,)` int32 ids of all sentences, concatenated; `sentence_starts (s + 1,)` their bounds.
+        keep_probability: `(vocab,)` subsampling keep probability; noise_probability, noise_alias: `(vocab,)` the
+            alias table of the noise distribution (`alias_table`); codes, points `(vocab, depth)`, lengths
+            `(vocab,)`: the Huffman tree.
+        alpha_start, alpha_end, words_before, total_words: the learning rate falls linearly from
+            `alpha_start` to `alpha_end` as `words_before + (words before this sentence)` goes to `total_words`.
+    """
+    n_sentences = len(sentence_starts) - 1
+    longest = 0
+    for s in range(n_sentences):
+        longest = max(longest, sentence_starts[s + 1] - sentence_starts[s])
+    effective = np.zeros(n_threads, dtype=np.int64)
+    loss_sum = np.zeros(n_threads, dtype=np.float64)
+    loss_terms = np.zeros(n_threads, dtype=np.int64)
+    for thread in numba.prange(n_threads):
+        state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(thread + 1) * np.uint64(
+            1442695040888963407
+        )
+        effective[thread], loss_sum[thread], loss_terms[thread] = _train_range(
+            input_vectors,
+            output_vectors,
+            node_vectors,
+            tokens,
+            sentence_starts,
+            thread * n_sentences // n_threads,
+            (thread + 1) * n_sentences // n_threads,
+            keep_probability,
+            noise_probability,
+            noise_alias,
+            codes,
+            points,
+            lengths,
+            cbow,
+            cbow_mean,
+            window,
+            shrink_windows,
+            negative,
+            alpha_start,
+            alpha_end,
+            words_before,
+            total_words,
+            state,
+            longest,
+        )
+    return effective.sum(), loss_sum.sum(), loss_terms.sum()

@@ -1,0 +1,393 @@
+"""word2vec pre-training: vocabulary from a streamed corpus, then epochs of the Hogwild kernel.
+
+The corpus is read twice per run at most: once to count words, then once per epoch (the encoded ids are
+kept between epochs when they fit in `token_cache_bytes`, otherwise the corpus is streamed again, so peak
+memory never grows with corpus length). Under `accelerate launch` with several processes, each process
+trains on its share of the lines and the processes average their weights after every block of
+sentences; with one process this is plain single-machine word2vec.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numba
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import InputFileError
+from ..utils.atomic import atomic_output_dir
+from ..utils.files import existing_dir
+from ..word2vec.configuration_word2vec import Word2VecConfig
+from ..word2vec.modeling_word2vec import Word2VecForPreTraining
+from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
+from . import word2vec_kernels
+from .corpus import check_corpus_files, prefetch, stream_line_batches
+from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
+
+logger = logging.getLogger(__name__)
+
+MAX_SENTENCE_LENGTH = 10000
+TRAINING_STATE_FILE = "training_state.json"
+
+
+@dataclass
+class Word2VecTrainingArguments:
+    """How to run pre-training (the model's hyper-parameters live in `Word2VecConfig`).
+
+    Args:
+        corpus: text files, one sentence a line (`.gz`, `.bz2`, `.xz` work too).
+        lowercase: lower-case the text before counting and training.
+        max_vocab_size: keep at most this many words (the most frequent), after `min_count`.
+        seed: seed of the weight initialisation and of the kernel's random numbers.
+        workers: kernel threads; default: all cores.
+        block_lines: lines per block handed to the kernel (and between weight averages across processes).
+        token_cache_bytes: keep encoded ids between epochs up to this size; beyond it the corpus is re-read.
+        progress: show progress bars.
+        checkpoint_dir: where to keep the latest checkpoint (replaced at each save); None: no checkpoints.
+        checkpoint_every_seconds: seconds between checkpoints (at the end of a block); 0: after every block.
+    """
+
+    corpus: Sequence[str]
+    lowercase: bool = True
+    max_vocab_size: int | None = None
+    seed: int = 1
+    workers: int | None = None
+    block_lines: int = 8192
+    token_cache_bytes: int = 512 * 2**20
+    progress: bool = True
+    checkpoint_dir: str | None = None
+    checkpoint_every_seconds: float | None = 600.0
+
+
+@dataclass
+class TrainingState:
+    """Progress of a run, saved in checkpoints: where to continue and what has been done so far."""
+
+    epoch: int = 0
+    blocks_done: int = 0
+    words_done: int = 0
+    effective_words: int = 0
+    loss_sum: float = 0.0
+    loss_terms: int = 0
+    loss_per_epoch: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    processes: int = 1
+    corpus: list[list] = field(default_factory=list)
+
+    def to_json(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainingState:
+        try:
+            values = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**values)
+        except (json.JSONDecodeError, TypeError) as error:
+            raise InputFileError(f"{path}: not a valid training state ({error})") from None
+
+
+def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
+    """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
+    return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
+
+
+@dataclass
+class Word2VecTrainingStats:
+    """What a training run did: words seen and trained, seconds, final mean loss per example, kernel used."""
+
+    corpus_words: int = 0
+    effective_words: int = 0
+    seconds: float = 0.0
+    loss_per_epoch: list[float] = field(default_factory=list)
+    processes: int = 1
+    kernel: str = word2vec_kernels.KERNEL_NAME
+
+    @property
+    def effective_words_per_second(self) -> float:
+        return self.effective_words / self.seconds if self.seconds else 0.0
+
+
+def _words(backend, line: str) -> list[str]:
+    return [word for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(line))]
+
+
+def build_tokenizer(
+    corpus: Sequence[str],
+    min_count: int,
+    lowercase: bool = True,
+    max_vocab_size: int | None = None,
+    progress: bool = True,
+) -> Word2VecTokenizer:
+    """Count the words of `corpus` in one streaming pass and keep those seen at least `min_count` times."""
+    backend = build_backend([], lowercase=lowercase)
+    counts: Counter[str] = Counter()
+    lines = 0
+    for batch in tqdm(stream_line_batches(corpus), desc="counting words", unit=" blocks", disable=not progress):
+        for line in batch:
+            counts.update(_words(backend, line))
+        lines += len(batch)
+    if not counts:
+        raise InputFileError(f"{', '.join(map(str, corpus))}: the corpus has no words ({lines} lines read)")
+    kept = [(word, count) for word, count in counts.most_common() if count >= min_count]
+    if max_vocab_size is not None:
+        kept = kept[:max_vocab_size]
+    if len(kept) < 2:
+        raise InputFileError(
+            f"{', '.join(map(str, corpus))}: only {len(kept)} distinct word(s) occur at least min_count={min_count} "
+            f"times; word2vec needs at least 2 (lower --min-count or give a larger corpus)"
+        )
+    logger.info("vocabulary: %d of %d distinct words (min_count=%d)", len(kept), len(counts), min_count)
+    return Word2VecTokenizer.from_word_counts(kept, lowercase=lowercase)
+
+
+class Word2VecTrainer:
+    """Trains a `Word2VecForPreTraining` on a corpus with the tokenizer's vocabulary.
+
+    Args:
+        config: the model's hyper-parameters (`vocab_size` is taken from the tokenizer).
+        tokenizer: a `Word2VecTokenizer` with word counts (see `build_tokenizer`).
+        args: how to run.
+        accelerator: an `accelerate.Accelerator`; one is made (CPU) when None.
+        model: weights to continue from (a checkpoint's); a fresh model is initialised when None.
+    """
+
+    def __init__(
+        self,
+        config: Word2VecConfig,
+        tokenizer: Word2VecTokenizer,
+        args: Word2VecTrainingArguments,
+        accelerator=None,
+        model: Word2VecForPreTraining | None = None,
+    ):
+        from accelerate import Accelerator
+
+        self.args = args
+        self.tokenizer = tokenizer
+        self.accelerator = accelerator or Accelerator(cpu=True)
+        self.counts = np.asarray(tokenizer.word_counts, dtype=np.int64)
+        codes, points, lengths = huffman_tree(self.counts)
+        noise = noise_distribution(self.counts, config.ns_exponent)
+        if model is None:
+            config.vocab_size = len(tokenizer)
+            config.max_code_length = codes.shape[1]
+            config.pad_token_id, config.unk_token_id = tokenizer.pad_token_id, tokenizer.unk_token_id
+            torch.manual_seed(args.seed)
+            model = Word2VecForPreTraining(config)
+            model.set_vocabulary_statistics(
+                torch.from_numpy(noise.astype(np.float32)),
+                torch.from_numpy(codes),
+                torch.from_numpy(points),
+                torch.from_numpy(lengths),
+            )
+        self.model = model
+        self.keep_probability = keep_probabilities(self.counts, config.sample)
+        self.noise_probability, self.noise_alias = word2vec_kernels.alias_table(noise)
+        self.codes, self.points, self.lengths = codes, points, lengths
+        self.state = TrainingState()
+        self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
+        self._cache_complete = False
+        self._cache_bytes = 0
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, args: Word2VecTrainingArguments, accelerator=None):
+        """A trainer that continues the run saved at `path` (see `save_checkpoint`) where it stopped."""
+        path = existing_dir(path, "checkpoint directory")
+        state_file = path / TRAINING_STATE_FILE
+        if not state_file.is_file():
+            raise InputFileError(f"{state_file}: not found; {path} is not a word2vec training checkpoint")
+        tokenizer = Word2VecTokenizer.from_pretrained(path)
+        model = Word2VecForPreTraining.from_pretrained(path, dtype=torch.float32)
+        trainer = cls(model.config, tokenizer, args, accelerator, model=model)
+        trainer.state = TrainingState.from_json(state_file)
+        fingerprint = corpus_fingerprint(args.corpus)
+        if trainer.state.corpus != fingerprint:
+            raise InputFileError(
+                f"{path}: checkpoint was made on corpus {trainer.state.corpus}, not on {fingerprint}; "
+                "resume with the same --corpus files"
+            )
+        if trainer.state.processes != trainer.accelerator.num_processes:
+            raise ValueError(
+                f"{path}: checkpoint was made with {trainer.state.processes} process(es), now "
+                f"{trainer.accelerator.num_processes}; resume with the same number of processes"
+            )
+        return trainer
+
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Write model, tokenizer and progress to `path` (replaced atomically; main process only)."""
+        if not self.accelerator.is_main_process:
+            return
+        with atomic_output_dir(path, overwrite=True) as tmp:
+            self.model.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            self.state.to_json(tmp / TRAINING_STATE_FILE)
+
+    def _encode(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Ids of the in-vocabulary words of `lines`, concatenated, with sentence bounds and the raw word count.
+
+        Out-of-vocabulary words are dropped (as gensim does); sentences longer than 10000 words are split.
+        """
+        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(lines, add_special_tokens=False)
+        line_ids = [encoding.ids for encoding in encodings]
+        line_lengths = np.fromiter((len(ids) for ids in line_ids), dtype=np.int64, count=len(line_ids))
+        ids = np.fromiter(itertools.chain.from_iterable(line_ids), dtype=np.int32, count=int(line_lengths.sum()))
+        keep = ids != self.tokenizer.unk_token_id
+        tokens = ids[keep]
+        line_of_token = np.repeat(np.arange(len(line_ids)), line_lengths)
+        kept_per_line = np.bincount(line_of_token[keep], minlength=len(line_ids))
+        lengths = []
+        for length in kept_per_line[kept_per_line > 0]:
+            full, rest = divmod(int(length), MAX_SENTENCE_LENGTH)
+            lengths.extend([MAX_SENTENCE_LENGTH] * full + ([rest] if rest else []))
+        starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        return tokens, starts, len(ids)
+
+    def _blocks(self, skip: int) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
+        """Encoded blocks of this process's share of the corpus, the first `skip` left out.
+
+        Blocks come from memory once a whole epoch has been cached, else from the streamed corpus.
+        """
+        if self._cache_complete:
+            yield from self._token_cache[skip:]
+            return
+        shard = (self.accelerator.process_index, self.accelerator.num_processes)
+        caching = skip == 0 and self._token_cache is not None
+        for index, lines in enumerate(stream_line_batches(self.args.corpus, self.args.block_lines, shard)):
+            if index < skip:
+                continue
+            block = self._encode(lines)
+            if caching:
+                self._cache_bytes += block[0].nbytes + block[1].nbytes
+                caching = self._cache_bytes <= self.args.token_cache_bytes
+                self._token_cache = self._token_cache + [block] if caching else None
+            yield block
+        self._cache_complete = caching
+
+    def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Numpy views (shared memory) of the input, negative-sampling and hierarchical-softmax weights."""
+        model = self.model
+        empty = np.zeros((0, model.config.vector_size), dtype=np.float32)
+        input_vectors = model.word2vec.embeddings.weight.detach().numpy()
+        output = model.output_vectors.detach().numpy() if model.output_vectors is not None else empty
+        nodes = model.node_vectors.detach().numpy() if model.node_vectors is not None else empty
+        return input_vectors, output, nodes
+
+    def _average_across_processes(self):
+        if self.accelerator.num_processes > 1:
+            for parameter in self.model.parameters():
+                parameter.data.copy_(self.accelerator.reduce(parameter.data, reduction="mean"))
+
+    def _any_process_has(self, block_words: int) -> bool:
+        if self.accelerator.num_processes == 1:
+            return block_words > 0
+        flag = self.accelerator.reduce(torch.tensor([float(block_words > 0)]), reduction="sum")
+        return bool(flag.item() > 0)
+
+    def train(self) -> tuple[Word2VecForPreTraining, Word2VecTrainingStats]:
+        """Run the remaining epochs; return the trained model and what the run did."""
+        config = self.model.config
+        state = self.state
+        state.corpus = corpus_fingerprint(self.args.corpus)
+        state.processes = self.accelerator.num_processes
+        corpus_words = int(self.counts.sum())
+        total_words = corpus_words * config.epochs
+        threads = self.args.workers or numba.config.NUMBA_NUM_THREADS
+        numba.set_num_threads(threads)
+        input_vectors, output_vectors, node_vectors = self._weights()
+        negative = config.negative if config.uses_negative_sampling else 0
+        world = self.accelerator.num_processes
+        no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
+        last_checkpoint = time.monotonic()
+        start_time = time.perf_counter()
+        seconds_before = state.seconds
+        with torch.no_grad():
+            while state.epoch < config.epochs:
+                bar = tqdm(
+                    total=corpus_words,
+                    desc=f"epoch {state.epoch + 1}/{config.epochs}",
+                    unit=" words",
+                    unit_scale=True,
+                    disable=not self.args.progress or not self.accelerator.is_main_process,
+                )
+                blocks = prefetch(self._blocks(skip=state.blocks_done))
+                while True:
+                    tokens, starts, raw_words = next(blocks, no_block)
+                    if not self._any_process_has(raw_words):
+                        break
+                    if len(tokens):
+                        effective, block_loss, terms = word2vec_kernels.train_sentences(
+                            input_vectors,
+                            output_vectors,
+                            node_vectors,
+                            tokens,
+                            starts,
+                            self.keep_probability,
+                            self.noise_probability,
+                            self.noise_alias,
+                            self.codes,
+                            self.points,
+                            self.lengths,
+                            config.architecture == "cbow",
+                            config.cbow_mean,
+                            config.window,
+                            config.shrink_windows,
+                            negative,
+                            config.alpha,
+                            config.min_alpha,
+                            state.words_done,
+                            total_words,
+                            self.args.seed * 1000003 + state.words_done,
+                            threads,
+                        )
+                        state.effective_words += int(effective) * world
+                        state.loss_sum += block_loss
+                        state.loss_terms += int(terms)
+                    self._average_across_processes()
+                    state.words_done += len(tokens) * world
+                    state.blocks_done += 1
+                    bar.update(raw_words * world)
+                    if self._checkpoint_due(last_checkpoint):
+                        state.seconds = seconds_before + time.perf_counter() - start_time
+                        self.save_checkpoint(self.args.checkpoint_dir)
+                        last_checkpoint = time.monotonic()
+                bar.close()
+                state.loss_per_epoch.append(state.loss_sum / max(state.loss_terms, 1))
+                state.epoch, state.blocks_done, state.loss_sum, state.loss_terms = state.epoch + 1, 0, 0.0, 0
+        state.seconds = seconds_before + time.perf_counter() - start_time
+        padding = config.pad_token_id
+        if padding is not None:
+            self.model.word2vec.embeddings.weight.data[padding].zero_()
+        stats = Word2VecTrainingStats(
+            corpus_words=corpus_words,
+            effective_words=state.effective_words,
+            seconds=state.seconds,
+            loss_per_epoch=list(state.loss_per_epoch),
+            processes=world,
+        )
+        return self.model, stats
+
+    def _checkpoint_due(self, last_checkpoint: float) -> bool:
+        every = self.args.checkpoint_every_seconds
+        return (
+            self.args.checkpoint_dir is not None and every is not None and time.monotonic() - last_checkpoint >= every
+        )
+
+
+def pretrain_word2vec(
+    config: Word2VecConfig, args: Word2VecTrainingArguments, accelerator=None
+) -> tuple[Word2VecForPreTraining, Word2VecTokenizer, Word2VecTrainingStats]:
+    """Build the vocabulary of `args.corpus` and train word2vec on it: `(model, tokenizer, stats)`."""
+    tokenizer = build_tokenizer(args.corpus, config.min_count, args.lowercase, args.max_vocab_size, args.progress)
+    trainer = Word2VecTrainer(config, tokenizer, args, accelerator)
+    model, stats = trainer.train()
+    return model, tokenizer, stats

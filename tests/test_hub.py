@@ -1,0 +1,157 @@
+"""Model cards, and what an upload sends, checked at the huggingface_hub call boundary."""
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+from huggingface_hub import CommitInfo, HfApi, ModelCard, RepoUrl
+from huggingface_hub.utils import filter_repo_objects
+
+from hf_classic.cli import main
+from hf_classic.errors import HfClassicError
+from hf_classic.hub import push_folder
+
+
+@pytest.fixture(scope="module")
+def trained_folder(tmp_path_factory, kjv_path):
+    folder = tmp_path_factory.mktemp("hub") / "w2v"
+    status = main(
+        [
+            "pretrain",
+            "word2vec",
+            "--corpus",
+            str(kjv_path),
+            "--output",
+            str(folder),
+            "--epochs",
+            "1",
+            "--vector-size",
+            "24",
+            "--no-progress",
+        ]
+    )
+    assert status == 0
+    return folder
+
+
+def test_trained_folder_has_a_card_with_metadata_method_and_results(trained_folder):
+    card = ModelCard.load(trained_folder / "README.md")
+    assert card.data.library_name == "transformers"
+    assert {"hf-classic", "word2vec"} <= set(card.data.tags)
+    assert card.data.pipeline_tag == "feature-extraction"
+    for expected in (
+        "| corpus | kjv.txt.gz |",
+        "| vector_size | 24 |",
+        "| epochs | 1 |",
+        "tokens per epoch",
+        "Google analogies, accuracy",
+        "WordSim-353, Spearman",
+        "trust_remote_code=True",
+        "import hf_classic",
+    ):
+        assert expected in card.content, expected
+
+
+def capture_upload(monkeypatch):
+    """Replace the Hub calls with recorders; `sent["files"]` lists what `upload_folder` would send, filtered
+    with huggingface_hub's own pattern matcher and the patterns we pass."""
+    sent = {}
+
+    def create_repo(self, repo_id, **kwargs):
+        sent["repo"] = (repo_id, kwargs.get("private"))
+        return RepoUrl(f"https://huggingface.co/{repo_id}", endpoint="https://huggingface.co")
+
+    def upload_folder(self, *, repo_id, folder_path, revision=None, ignore_patterns=None, **kwargs):
+        names = sorted(
+            path.relative_to(folder_path).as_posix() for path in Path(folder_path).rglob("*") if path.is_file()
+        )
+        sent["files"] = sorted(filter_repo_objects(names, ignore_patterns=ignore_patterns))
+        sent["revision"] = revision
+        return CommitInfo(
+            commit_url=f"https://huggingface.co/{repo_id}/commit/0",
+            commit_message="m",
+            commit_description="",
+            oid="0" * 40,
+        )
+
+    monkeypatch.setattr(HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    monkeypatch.setattr(HfApi, "create_branch", lambda self, repo_id, branch, **kw: sent.update(branch=branch))
+    return sent
+
+
+def test_push_sends_weights_config_code_tokenizer_and_card(trained_folder, monkeypatch):
+    sent = capture_upload(monkeypatch)
+    url = push_folder(trained_folder, "someone/kjv-w2v", private=True, revision="v1", token="hf_test")
+    assert url.endswith("/commit/0")
+    assert sent["repo"] == ("someone/kjv-w2v", True) and sent["branch"] == "v1" and sent["revision"] == "v1"
+    assert sent["files"] == sorted(
+        [
+            "README.md",
+            "config.json",
+            "configuration_word2vec.py",
+            "keyed_vectors.py",
+            "model.safetensors",
+            "modeling_word2vec.py",
+            "tokenization_word2vec.py",
+            "tokenizer.json",
+            "tokenizer_config.json",
+            "training_summary.json",
+            "word_counts.txt",
+        ]
+    )
+
+
+LOAD = textwrap.dedent(
+    """
+    import sys
+    from transformers import AutoModel, AutoTokenizer
+    model = AutoModel.from_pretrained(sys.argv[1], trust_remote_code=True)
+    tokenizer = AutoTokenizer.from_pretrained(sys.argv[1], trust_remote_code=True)
+    print(model(**tokenizer(["and god said"], return_tensors="pt")).last_hidden_state.shape)
+    """
+)
+
+
+def test_the_uploaded_files_alone_load_without_hf_classic(
+    trained_folder, monkeypatch, tmp_path, python_without_hf_classic
+):
+    sent = capture_upload(monkeypatch)
+    push_folder(trained_folder, "someone/kjv-w2v", token="hf_test")
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in sent["files"]:
+        shutil.copy(trained_folder / name, served / name)
+    result = subprocess.run(
+        [python_without_hf_classic, "-c", LOAD, str(served)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "torch.Size([1, 3, 24])" in result.stdout
+
+
+def test_push_without_token_names_what_is_missing_and_keeps_the_folder(trained_folder, monkeypatch, tmp_path):
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-home"))
+    before = sorted(path.name for path in trained_folder.iterdir())
+    with pytest.raises(HfClassicError, match="no Hugging Face token; run `hf auth login` or set HF_TOKEN"):
+        push_folder(trained_folder, "someone/kjv-w2v")
+    assert sorted(path.name for path in trained_folder.iterdir()) == before
+
+
+def test_push_offline_is_a_clear_error(trained_folder, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    status = main(["push", str(trained_folder), "someone/kjv-w2v"])
+    assert status == 2
+    assert "could not be reached or refused the upload" in capsys.readouterr().err
+
+
+def test_push_refuses_a_folder_without_card(tmp_path):
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(HfClassicError, match="no README.md"):
+        push_folder(tmp_path, "someone/x", token="hf_test")

@@ -1,0 +1,161 @@
+"""The numba kernel's updates equal one SGD step on the torch model's loss (up to its sigmoid table)."""
+
+import heapq
+
+import numpy as np
+import pytest
+import torch
+
+from hf_classic.training import word2vec_kernels
+from hf_classic.training.word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
+from hf_classic.word2vec import Word2VecConfig, Word2VecForPreTraining
+
+ALPHA = 0.05
+
+
+def model_with_random_weights(objective: str, counts: np.ndarray) -> Word2VecForPreTraining:
+    codes, points, lengths = huffman_tree(counts)
+    config = Word2VecConfig(
+        vocab_size=len(counts), vector_size=8, objective=objective, negative=3, max_code_length=codes.shape[1]
+    )
+    model = Word2VecForPreTraining(config)
+    model.set_vocabulary_statistics(
+        torch.from_numpy(noise_distribution(counts, 0.75).astype(np.float32)),
+        torch.from_numpy(codes),
+        torch.from_numpy(points),
+        torch.from_numpy(lengths),
+    )
+    generator = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.copy_(torch.randn(parameter.shape, generator=generator) * 0.3)
+    return model
+
+
+def torch_step(model, input_word, label, negatives):
+    model.zero_grad()
+    output = model(
+        input_ids=torch.tensor([[input_word]]),
+        labels=torch.tensor([label]),
+        negative_ids=None if negatives is None else torch.tensor([negatives]),
+    )
+    output.loss.backward()
+    with torch.no_grad():
+        return {name: (parameter - ALPHA * parameter.grad).numpy() for name, parameter in model.named_parameters()}
+
+
+def test_negative_sampling_update_equals_sgd_on_the_loss():
+    counts = np.array([0, 0, 40, 30, 20, 10, 5, 1])
+    model = model_with_random_weights("negative", counts)
+    context, centre, noise = 3, 5, [2, 6, 7]
+    expected = torch_step(model, context, centre, noise)
+    vectors = model.word2vec.embeddings.weight.detach().numpy().copy()
+    output = model.output_vectors.detach().numpy().copy()
+    hidden, error = vectors[context].copy(), np.zeros(8, np.float32)
+    loss = word2vec_kernels.ns_update(hidden, output, centre, np.float32(1), np.float32(ALPHA), error)
+    for target in noise:
+        loss += word2vec_kernels.ns_update(hidden, output, target, np.float32(0), np.float32(ALPHA), error)
+    vectors[context] += error
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
+    np.testing.assert_allclose(output, expected["output_vectors"], atol=5e-5)
+    reference = model(
+        input_ids=torch.tensor([[context]]), labels=torch.tensor([centre]), negative_ids=torch.tensor([noise])
+    ).loss.item()
+    assert loss == pytest.approx(reference, abs=2e-3)  # the loss is read from a table of step 16/4096
+
+
+def test_hierarchical_softmax_update_equals_sgd_on_the_loss():
+    counts = np.array([0, 0, 40, 30, 20, 10, 5, 1])
+    model = model_with_random_weights("hierarchical", counts)
+    context, centre = 2, 7
+    expected = torch_step(model, context, centre, None)
+    vectors = model.word2vec.embeddings.weight.detach().numpy().copy()
+    nodes = model.node_vectors.detach().numpy().copy()
+    codes, points, lengths = huffman_tree(counts)
+    hidden, error = vectors[context].copy(), np.zeros(8, np.float32)
+    word2vec_kernels.hs_update(hidden, nodes, codes[centre], points[centre], lengths[centre], np.float32(ALPHA), error)
+    vectors[context] += error
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
+    np.testing.assert_allclose(nodes, expected["node_vectors"], atol=5e-5)
+
+
+def test_huffman_codes_are_prefix_free_and_optimal():
+    rng = np.random.default_rng(0)
+    counts = np.concatenate([[0, 0], np.sort(rng.integers(1, 1000, size=200))[::-1]])
+    codes, points, lengths = huffman_tree(counts)
+    words = range(2, len(counts))
+    strings = {word: "".join(map(str, codes[word, : lengths[word]])) for word in words}
+    assert len(set(strings.values())) == len(strings)
+    ordered = sorted(strings.values())
+    assert not any(b.startswith(a) for a, b in zip(ordered, ordered[1:], strict=False))
+    heap = [int(c) for c in counts[2:]]
+    heapq.heapify(heap)
+    optimal = 0
+    while len(heap) > 1:
+        merged = heapq.heappop(heap) + heapq.heappop(heap)
+        optimal += merged
+        heapq.heappush(heap, merged)
+    assert sum(int(counts[word]) * int(lengths[word]) for word in words) == optimal
+    assert points[2:, 0].tolist() == [len(counts) - 2 - 2] * (len(counts) - 2)  # every path starts at the root
+    assert points.max() < len(counts) - 2 - 1 + 1
+
+
+def test_subsampling_keeps_rare_words_and_thins_frequent_ones():
+    counts = np.array([0, 0, 100000, 1000, 10])
+    keep = keep_probabilities(counts, 1e-3)
+    threshold = 1e-3 * counts.sum()
+    assert keep[0] == 0 and keep[4] == 1.0 and keep[2] < keep[3] < 1.0
+    assert keep[2] == np.float32((np.sqrt(100000 / threshold) + 1) * threshold / 100000)
+    assert np.all(keep_probabilities(counts, 0)[2:] == 1)
+
+
+def test_noise_distribution_is_smoothed_unigram():
+    noise = noise_distribution(np.array([0, 0, 16, 1]), 0.75)
+    assert noise[:2].tolist() == [0, 0]
+    np.testing.assert_allclose(noise[2:], np.array([8, 1]) / 9)
+
+
+def test_alias_table_samples_the_noise_distribution():
+    probabilities = noise_distribution(np.array([0, 0, 1000, 300, 50, 7, 1]), 0.75)
+    keep, alias = word2vec_kernels.alias_table(probabilities)
+    rebuilt = keep.astype(np.float64).copy()
+    for slot, other in enumerate(alias):
+        rebuilt[other] += 1.0 - keep[slot]
+    np.testing.assert_allclose(rebuilt / len(keep), probabilities, atol=1e-6)
+
+
+def test_kernel_threads_train_every_sentence():
+    counts = np.array([0, 0, 5, 5, 5, 5])
+    model = model_with_random_weights("negative", counts)
+    tokens = np.array([2, 3, 4, 5, 2, 3, 4, 5], dtype=np.int32)
+    starts = np.array([0, 4, 8], dtype=np.int64)
+    vectors = model.word2vec.embeddings.weight.detach().numpy()
+    before = vectors.copy()
+    output = model.output_vectors.detach().numpy()
+    codes, points, lengths = huffman_tree(counts)
+    effective, loss, terms = word2vec_kernels.train_sentences(
+        vectors,
+        output,
+        np.zeros((0, 8), np.float32),
+        tokens,
+        starts,
+        np.ones(6, np.float32),
+        *word2vec_kernels.alias_table(noise_distribution(counts, 0.75)),
+        codes,
+        points,
+        lengths,
+        False,
+        True,
+        2,
+        False,
+        3,
+        0.025,
+        0.0001,
+        0,
+        8,
+        7,
+        2,
+    )
+    assert effective == 8 and terms == 2 * (2 + 3 + 3 + 2) and loss > 0
+    assert np.all(np.abs(vectors[2:] - before[2:]).sum(axis=1) > 0)
+    assert np.array_equal(vectors[:2], before[:2])

@@ -1,0 +1,152 @@
+"""Interrupted runs resume to the same result; several processes train one model as good as one process's."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+from transformers import AutoModel
+
+from hf_classic.data import ANALOGIES, data_path
+from hf_classic.word2vec import WordVectors
+
+COMMON = ["--workers", "1", "--epochs", "2", "--vector-size", "32", "--block-lines", "1500", "--no-progress"]
+
+
+def pretrain(kjv_path, output, *extra):
+    return [
+        sys.executable,
+        "-m",
+        "hf_classic",
+        "pretrain",
+        "word2vec",
+        "--corpus",
+        str(kjv_path),
+        "--output",
+        str(output),
+        *COMMON,
+        *extra,
+    ]
+
+
+def test_kill_mid_epoch_then_resume_gives_the_uninterrupted_result(tmp_path, kjv_path):
+    reference = tmp_path / "reference"
+    subprocess.run(pretrain(kjv_path, reference), check=True, capture_output=True, timeout=600)
+
+    output, checkpoint = tmp_path / "model", tmp_path / "model.checkpoint"
+    process = subprocess.Popen(
+        pretrain(kjv_path, output, "--checkpoint-every", "0"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    state_file = checkpoint / "training_state.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if state_file.exists() and json.loads(state_file.read_text())["blocks_done"] >= 5:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "training ended before it could be interrupted"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not output.exists()
+    state = json.loads(state_file.read_text())
+    assert state["epoch"] == 0 and 0 < state["blocks_done"] < 21
+    assert AutoModel.from_pretrained(checkpoint).embeddings.weight.shape[1] == 32
+
+    resumed = subprocess.run(
+        pretrain(kjv_path, output, "--resume-from", str(checkpoint)), capture_output=True, text=True, timeout=600
+    )
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert not checkpoint.exists()
+    expected, got = load_file(reference / "model.safetensors"), load_file(output / "model.safetensors")
+    assert expected.keys() == got.keys()
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_resume_refuses_a_different_corpus(tmp_path, kjv_path):
+    output = tmp_path / "model"
+    subprocess.run(
+        pretrain(
+            kjv_path, output, "--checkpoint-dir", str(tmp_path / "ckpt"), "--checkpoint-every", "0", "--epochs", "1"
+        ),
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    other = tmp_path / "other.txt"
+    other.write_text("a b c a b c\n" * 10, encoding="utf-8")
+    shutil.copytree(output, tmp_path / "ckpt")
+    (tmp_path / "ckpt" / "training_state.json").write_text(json.dumps({"corpus": [["kjv.txt.gz", 1]]}))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hf_classic",
+            "pretrain",
+            "word2vec",
+            "--corpus",
+            str(other),
+            "--output",
+            str(tmp_path / "again"),
+            "--resume-from",
+            str(tmp_path / "ckpt"),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2
+    assert "checkpoint was made on corpus" in result.stderr and "same --corpus" in result.stderr
+
+
+def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path, trained_skipgram):
+    pytest.importorskip("accelerate")
+    output = tmp_path / "model"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--multi_gpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "-m",
+            "hf_classic",
+            "pretrain",
+            "word2vec",
+            "--corpus",
+            str(kjv_path),
+            "--output",
+            str(output),
+            "--workers",
+            "1",
+            "--epochs",
+            "3",
+            "--vector-size",
+            "50",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("trained 3 epochs") == 1
+    summary = json.loads((output / "training_summary.json").read_text())
+    assert summary["processes"] == 2
+    two = WordVectors.from_pretrained(output).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
+    model, tokenizer, _ = trained_skipgram
+    one = model.word2vec.word_vectors(tokenizer).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
+    assert two >= 0.75 * one and two > 0.04
