@@ -239,7 +239,7 @@ class ElmoTrainer:
             raise ValueError(
                 f"ElmoConfig.vocab_size={config.vocab_size}: expected {tokenizer.vocab_size}, the tokenizer's vocabulary"
             )
-        self.accelerator = accelerator or Accelerator()
+        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
         self.args = args
         self.tokenizer = tokenizer
         torch.manual_seed(args.seed)

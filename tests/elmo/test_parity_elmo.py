@@ -121,3 +121,11 @@ def test_model_is_stateless_across_calls(converted, sentences, expected):
     assert torch.equal(first, second)
     assert max_difference(second, expected["layer_2"]) < TOLERANCE
     assert np.abs(second.numpy() - expected["stateful_second_call_layer_2"]).max() > 1e-3
+
+
+def test_fast_tanh_equals_torch_tanh_on_large_and_small_tensors():
+    from hf_classic.elmo.modeling_elmo import fast_tanh
+
+    for size in (100, 100_000):
+        values = torch.linspace(-12, 12, size)
+        assert float((fast_tanh(values) - torch.tanh(values)).abs().max()) < 3e-7

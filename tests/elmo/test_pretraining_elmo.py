@@ -38,7 +38,7 @@ def grammar_corpus(tmp_path_factory):
 
 
 def arguments(corpus, **kwargs) -> ElmoTrainingArguments:
-    values = dict(corpus=[str(corpus)], batch_size=16, heldout_lines=100, progress=False, learning_rate=0.2)
+    values = dict(corpus=[str(corpus)], batch_size=16, heldout_lines=100, progress=False, learning_rate=1.0)
     return ElmoTrainingArguments(**{**values, **kwargs})
 
 
@@ -60,22 +60,26 @@ def test_pre_training_beats_the_unigram_model_on_held_out_lines(grammar_corpus):
 
 def test_resumed_run_equals_the_uninterrupted_run(grammar_corpus, tmp_path):
     config = dict(**TINY, lm_dropout=0.2, n_negative_samples_batch=8)
-    settings = dict(epochs=2, checkpoint_every_seconds=0)
-    whole, _, _ = pretrain_elmo(ElmoConfig(**config), arguments(grammar_corpus, max_steps=40, **settings))
+    settings = dict(epochs=2, checkpoint_every_seconds=0, batch_size=64)  # 8 steps an epoch
+    whole, _, _ = pretrain_elmo(ElmoConfig(**config), arguments(grammar_corpus, max_steps=12, **settings))
     checkpoint = tmp_path / "checkpoint"
-    first = arguments(grammar_corpus, max_steps=37, checkpoint_dir=str(checkpoint), **settings)
+    first = arguments(grammar_corpus, max_steps=10, checkpoint_dir=str(checkpoint), **settings)
     pretrain_elmo(ElmoConfig(**config), first)
-    assert json.loads((checkpoint / "training_state.json").read_text())["steps"] == 37
-    rest = arguments(grammar_corpus, max_steps=40, **settings)
+    state = json.loads((checkpoint / "training_state.json").read_text())
+    assert (state["steps"], state["epoch"], state["batches_done"]) == (10, 1, 2)
+    rest = arguments(grammar_corpus, max_steps=12, **settings)
     resumed, _, summary = pretrain_elmo(ElmoConfig(**config), rest, resume_from=checkpoint)
-    assert summary["steps"] == 40
+    assert summary["steps"] == 12
     for (name, expected), (_, found) in zip(whole.state_dict().items(), resumed.state_dict().items(), strict=True):
         assert torch.equal(expected, found), name
 
 
 def test_resume_refuses_another_corpus(grammar_corpus, tmp_path):
     checkpoint = tmp_path / "checkpoint"
-    pretrain_elmo(ElmoConfig(**TINY), arguments(grammar_corpus, max_steps=1, checkpoint_dir=str(checkpoint), checkpoint_every_seconds=0))
+    pretrain_elmo(
+        ElmoConfig(**TINY),
+        arguments(grammar_corpus, max_steps=1, checkpoint_dir=str(checkpoint), checkpoint_every_seconds=0),
+    )
     other = tmp_path / "other.txt"
     other.write_text("a cat .\n" * 200)
     with pytest.raises(ValueError, match="checkpoint was made on corpus"):
@@ -106,7 +110,7 @@ def test_two_processes_train_one_model(grammar_corpus, tmp_path):
         "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "hf_classic", "pretrain", "elmo",
         "--corpus", str(grammar_corpus), "--output", str(output), "--lstm-dim", "32", "--projection-dim", "16",
         "--filters", "1x8,2x8,3x16", "--char-embedding-dim", "4", "--epochs", "2", "--heldout-lines", "100",
-        "--batch-size", "8", "--lm-dropout", "0", "--no-progress",
+        "--batch-size", "8", "--lm-dropout", "0", "--learning-rate", "1.0", "--no-progress",
     ]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
