@@ -3,6 +3,7 @@
 Importing the package registers every family with transformers' Auto classes.
 """
 
+from .elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
 from .registration import register_all
 from .word2vec import (
     Word2VecConfig,
@@ -17,6 +18,10 @@ __version__ = "0.1.0"
 register_all()
 
 __all__ = [
+    "ElmoConfig",
+    "ElmoForPreTraining",
+    "ElmoModel",
+    "ElmoTokenizer",
     "Word2VecConfig",
     "Word2VecForPreTraining",
     "Word2VecModel",

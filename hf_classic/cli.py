@@ -24,6 +24,7 @@ VERBS = {
 COMMAND_MODULES = (
     "hf_classic.commands.word2vec",
     "hf_classic.commands.vectors",
+    "hf_classic.commands.elmo",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
 )

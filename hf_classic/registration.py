@@ -35,3 +35,11 @@ def register_all() -> None:
         {"AutoModel": Word2VecModel, "AutoModelForPreTraining": Word2VecForPreTraining},
         Word2VecTokenizer,
     )
+
+    from .elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
+
+    register_family(
+        ElmoConfig,
+        {"AutoModel": ElmoModel, "AutoModelForPreTraining": ElmoForPreTraining},
+        ElmoTokenizer,
+    )

@@ -1,0 +1,23 @@
+"""The ELMo family: character-CNN biLM configuration, models, scalar mix and character tokenizer."""
+
+from .configuration_elmo import ElmoConfig
+from .modeling_elmo import (
+    ElmoBiLm,
+    ElmoForPreTraining,
+    ElmoForPreTrainingOutput,
+    ElmoModel,
+    ElmoPreTrainedModel,
+    ScalarMix,
+)
+from .tokenization_elmo import ElmoTokenizer
+
+__all__ = [
+    "ElmoBiLm",
+    "ElmoConfig",
+    "ElmoForPreTraining",
+    "ElmoForPreTrainingOutput",
+    "ElmoModel",
+    "ElmoPreTrainedModel",
+    "ElmoTokenizer",
+    "ScalarMix",
+]

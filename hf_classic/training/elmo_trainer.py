@@ -1,0 +1,427 @@
+"""ELMo pre-training: a word vocabulary from a streamed corpus, then batches of sentences through
+`ElmoForPreTraining` under Accelerate (one process or several), with checkpoints and resume.
+
+As bilm-tf: Adagrad (`initial_accumulator_value=1`), gradients clipped to a global norm, the loss the mean of
+the forward and backward LM losses, sampled softmax in training when `n_negative_samples_batch > 0` (the
+vocabulary is sorted by decreasing count, as its log-uniform sampler assumes). The first `heldout_lines` lines
+of the corpus are kept out of training; the closing evaluation gives their forward and backward perplexity
+next to a unigram model's. Under `accelerate launch` each process reads every `num_processes`-th line and
+gradients are averaged across processes (DDP); a checkpoint holds the model, tokenizer, optimizer, random
+state and progress, and resuming it continues the run exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoTokenizer
+from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN, split_words
+from ..errors import InputFileError
+from ..utils.atomic import atomic_output_dir
+from ..utils.files import existing_dir
+from .corpus import check_corpus_files, stream_line_batches
+
+logger = logging.getLogger(__name__)
+
+TRAINING_STATE_FILE = "training_state.json"
+OPTIMIZER_FILE = "optimizer.pt"
+RANDOM_STATE_FILE = "random_state.pt"
+READ_BATCH_LINES = 4096
+
+
+@dataclass
+class ElmoTrainingArguments:
+    """How to run pre-training (the model's hyper-parameters live in `ElmoConfig`).
+
+    Args:
+        corpus: text files, one sentence a line (`.gz`, `.bz2`, `.xz` work too); words are split as the
+            tokenizer splits raw text.
+        max_vocab_size: keep at most this many words (the most frequent) besides `<S>`, `</S>`, `<UNK>`.
+        min_count: words seen fewer times become `<UNK>`.
+        batch_size: sentences per step and process.
+        max_words: longer sentences are cut to their first `max_words` words.
+        epochs: passes over the training lines.
+        max_steps: stop after this many optimizer steps in all (None: run the epochs out).
+        learning_rate: Adagrad learning rate (bilm-tf: 0.2).
+        clip_norm: global gradient-norm clip (bilm-tf: 10).
+        heldout_lines: the first lines of the corpus, kept out of training for the closing evaluation.
+        seed: seed of the initialisation, dropout and noise words.
+        progress: show progress bars.
+        checkpoint_dir: where to keep the latest checkpoint (replaced at each save); None: no checkpoints.
+        checkpoint_every_seconds: seconds between checkpoints; 0: after every step.
+    """
+
+    corpus: Sequence[str]
+    max_vocab_size: int | None = 20000
+    min_count: int = 1
+    batch_size: int = 32
+    max_words: int = 50
+    epochs: int = 1
+    max_steps: int | None = None
+    learning_rate: float = 0.2
+    clip_norm: float = 10.0
+    heldout_lines: int = 500
+    seed: int = 1
+    progress: bool = True
+    checkpoint_dir: str | None = None
+    checkpoint_every_seconds: float | None = 600.0
+
+
+@dataclass
+class ElmoTrainingState:
+    """Progress of a run, saved in checkpoints."""
+
+    epoch: int = 0
+    batches_done: int = 0
+    steps: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    loss_per_epoch: list[float] = field(default_factory=list)
+    loss_sum: float = 0.0
+    loss_steps: int = 0
+    processes: int = 1
+    corpus: list[list] = field(default_factory=list)
+
+    def to_json(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: Path) -> ElmoTrainingState:
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise InputFileError(f"{path}: not a valid ELMo training state ({error})") from None
+
+
+def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
+    """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
+    return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
+
+
+def stream_sentences(
+    corpus: Sequence[str], shard: tuple[int, int] = (0, 1), skip_lines: int = 0
+) -> Iterator[list[str]]:
+    """Non-empty sentences (lists of words) of this process's lines, leaving out the first `skip_lines` lines."""
+    index, count = shard
+    line_number = index
+    for lines in stream_line_batches(corpus, READ_BATCH_LINES, shard):
+        for line in lines:
+            if line_number >= skip_lines:
+                words = split_words(line)
+                if words:
+                    yield words
+            line_number += count
+
+
+def heldout_sentences(corpus: Sequence[str], lines: int) -> list[list[str]]:
+    """The non-empty sentences among the first `lines` lines of the corpus."""
+    sentences = []
+    for number, batch in enumerate(stream_line_batches(corpus, max(lines, 1))):
+        if number > 0 or not lines:
+            break
+        sentences = [words for words in map(split_words, batch[:lines]) if words]
+    return sentences
+
+
+def count_words(args: ElmoTrainingArguments) -> tuple[Counter, int]:
+    """Word counts of the training lines and the number of training sentences."""
+    counts: Counter = Counter()
+    sentences = 0
+    bar = tqdm(desc="counting words", unit=" sentences", unit_scale=True, disable=not args.progress)
+    for words in stream_sentences(args.corpus, skip_lines=args.heldout_lines):
+        counts.update(words)
+        sentences += 1
+        bar.update()
+    bar.close()
+    if not counts:
+        raise InputFileError(f"{', '.join(map(str, args.corpus))}: no training sentence after the held-out lines")
+    return counts, sentences
+
+
+def build_vocabulary(counts: Counter, max_vocab_size: int | None, min_count: int) -> list[str]:
+    """`<S>`, `</S>`, `<UNK>`, then the words seen at least `min_count` times, most frequent first."""
+    specials = (BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN)
+    words = [word for word, count in counts.most_common() if count >= min_count and word not in specials]
+    return list(specials) + words[:max_vocab_size]
+
+
+def unigram_log_probabilities(counts: Counter, sentences: int, tokenizer: ElmoTokenizer) -> torch.Tensor:
+    """`(vocab,)` add-one smoothed unigram log-probabilities of the training words.
+
+    `<S>` and `</S>` count once per sentence; `<UNK>` gets the counts of the words left out of the vocabulary.
+    """
+    vocab = tokenizer.get_vocab()
+    table = torch.ones(len(vocab), dtype=torch.float64)
+    for word, count in counts.items():
+        table[vocab.get(word, vocab[UNKNOWN])] += count
+    table[vocab[BEGIN_OF_SENTENCE]] += sentences
+    table[vocab[END_OF_SENTENCE]] += sentences
+    return torch.log(table / table.sum())
+
+
+@torch.no_grad()
+def evaluate(
+    model: ElmoForPreTraining,
+    tokenizer: ElmoTokenizer,
+    sentences: list[list[str]],
+    batch_size: int = 32,
+    max_words: int = 50,
+    unigram: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Forward and backward perplexity of `sentences` (full softmax), and the unigram model's when given.
+
+    Perplexity = `exp(mean negative log-likelihood)` over every predicted word: `w_1 ... w_n </S>` forward,
+    `<S> w_1 ... w_n` backward (so the unigram perplexity is the same for both directions).
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    totals = {"forward": 0.0, "backward": 0.0, "unigram": 0.0}
+    count = 0
+    for start in range(0, len(sentences), batch_size):
+        batch = sentences[start : start + batch_size]
+        encoded = tokenizer(
+            batch,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=max_words,
+            return_labels=True,
+            return_tensors="pt",
+        ).to(device)
+        output = model(**encoded)
+        targets = encoded["labels"][:, 1:]
+        predicted = int((targets != -100).sum())
+        totals["forward"] += float(output.forward_loss) * predicted
+        totals["backward"] += float(output.backward_loss) * predicted
+        if unigram is not None:
+            totals["unigram"] -= float(unigram.to(device)[targets[targets != -100]].sum())
+        count += predicted
+    model.train(was_training)
+    result = {
+        "sentences": len(sentences),
+        "predicted_words": count,
+        "forward_perplexity": math.exp(totals["forward"] / count),
+        "backward_perplexity": math.exp(totals["backward"] / count),
+    }
+    if unigram is not None:
+        result["unigram_perplexity"] = math.exp(totals["unigram"] / count)
+    return result
+
+
+class ElmoTrainer:
+    """Runs pre-training of an `ElmoForPreTraining` on `args.corpus`.
+
+    Args:
+        config: the model's hyper-parameters (`vocab_size` must equal the tokenizer's vocabulary).
+        tokenizer: an `ElmoTokenizer` with the word vocabulary.
+        args: how to run.
+        accelerator: an `accelerate.Accelerator`; one is made when None.
+        model: weights to continue from (a checkpoint's); a fresh model is initialised when None.
+    """
+
+    def __init__(
+        self, config: ElmoConfig, tokenizer: ElmoTokenizer, args: ElmoTrainingArguments, accelerator=None, model=None
+    ):
+        from accelerate import Accelerator
+
+        if config.vocab_size != tokenizer.vocab_size:
+            raise ValueError(
+                f"ElmoConfig.vocab_size={config.vocab_size}: expected {tokenizer.vocab_size}, the tokenizer's vocabulary"
+            )
+        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
+        self.args = args
+        self.tokenizer = tokenizer
+        torch.manual_seed(args.seed)
+        model = model or ElmoForPreTraining(config)
+        model.elmo.scalar_mix.requires_grad_(False)  # the mix is for downstream tasks; the LM never uses it
+        parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+        optimizer = torch.optim.Adagrad(parameters, lr=args.learning_rate, initial_accumulator_value=1.0)
+        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
+        self.state = ElmoTrainingState()
+
+    @property
+    def unwrapped(self) -> ElmoForPreTraining:
+        return self.accelerator.unwrap_model(self.model)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | os.PathLike, args: ElmoTrainingArguments, accelerator=None) -> ElmoTrainer:
+        """A trainer that continues the run saved at `path` (see `save_checkpoint`) where it stopped."""
+        path = existing_dir(path, "checkpoint directory")
+        state_file = path / TRAINING_STATE_FILE
+        if not state_file.is_file():
+            raise InputFileError(f"{state_file}: not found; {path} is not an ELMo training checkpoint")
+        tokenizer = ElmoTokenizer.from_pretrained(path)
+        model = ElmoForPreTraining.from_pretrained(path, dtype=torch.float32)
+        trainer = cls(model.config, tokenizer, args, accelerator, model=model)
+        trainer.state = ElmoTrainingState.from_json(state_file)
+        fingerprint = corpus_fingerprint(args.corpus)
+        if trainer.state.corpus != fingerprint:
+            raise InputFileError(
+                f"{path}: checkpoint was made on corpus {trainer.state.corpus}, not on {fingerprint}; "
+                "resume with the same --corpus files"
+            )
+        if trainer.state.processes != trainer.accelerator.num_processes:
+            raise ValueError(
+                f"{path}: checkpoint was made with {trainer.state.processes} process(es), now "
+                f"{trainer.accelerator.num_processes}; resume with the same number of processes"
+            )
+        trainer.optimizer.load_state_dict(torch.load(path / OPTIMIZER_FILE, weights_only=True))
+        random_states = torch.load(path / RANDOM_STATE_FILE, weights_only=True)
+        torch.set_rng_state(random_states[trainer.accelerator.process_index])
+        return trainer
+
+    def save_checkpoint(self, path: str | os.PathLike) -> None:
+        """Write model, tokenizer, optimizer, every process's random state and progress to `path` (atomically)."""
+        random_states = self.accelerator.gather(torch.get_rng_state().unsqueeze(0).to(self.accelerator.device))
+        if not self.accelerator.is_main_process:
+            return
+        with atomic_output_dir(path, overwrite=True) as tmp:
+            self.unwrapped.save_pretrained(tmp)
+            self.tokenizer.save_pretrained(tmp)
+            torch.save(self.optimizer.state_dict(), tmp / OPTIMIZER_FILE)
+            torch.save(random_states.cpu(), tmp / RANDOM_STATE_FILE)
+            self.state.to_json(tmp / TRAINING_STATE_FILE)
+
+    def _batches(self, skip: int) -> Iterator[list[list[str]]]:
+        """This process's batches of sentences for one epoch, the first `skip` left out."""
+        shard = (self.accelerator.process_index, self.accelerator.num_processes)
+        batch: list[list[str]] = []
+        done = 0
+        for words in stream_sentences(self.args.corpus, shard, skip_lines=self.args.heldout_lines):
+            batch.append(words)
+            if len(batch) == self.args.batch_size:
+                if done >= skip:
+                    yield batch
+                done += 1
+                batch = []
+        if batch and done >= skip:
+            yield batch
+
+    def _all_processes_have(self, batch) -> bool:
+        if self.accelerator.num_processes == 1:
+            return batch is not None
+        flag = torch.tensor([float(batch is not None)], device=self.accelerator.device)
+        return bool(self.accelerator.reduce(flag, reduction="sum").item() == self.accelerator.num_processes)
+
+    def _step(self, batch: list[list[str]]) -> tuple[float, int]:
+        encoded = self.tokenizer(
+            batch,
+            is_split_into_words=True,
+            truncation=True,
+            max_length=self.args.max_words,
+            return_labels=True,
+            return_tensors="pt",
+        ).to(self.accelerator.device)
+        loss = self.model(**encoded).loss
+        self.optimizer.zero_grad()
+        self.accelerator.backward(loss)
+        self.accelerator.clip_grad_norm_(self.model.parameters(), self.args.clip_norm)
+        self.optimizer.step()
+        return float(loss.detach()), int(encoded["attention_mask"].sum())
+
+    def _done(self) -> bool:
+        return self.args.max_steps is not None and self.state.steps >= self.args.max_steps
+
+    def train(self) -> ElmoForPreTraining:
+        """Run the remaining steps; return the trained (unwrapped) model."""
+        state, args = self.state, self.args
+        state.corpus = corpus_fingerprint(args.corpus)
+        state.processes = self.accelerator.num_processes
+        self.model.train()
+        last_checkpoint = time.monotonic()
+        start_time, seconds_before = time.perf_counter(), state.seconds
+        while state.epoch < args.epochs and not self._done():
+            bar = tqdm(
+                desc=f"epoch {state.epoch + 1}/{args.epochs}",
+                unit=" steps",
+                disable=not args.progress or not self.accelerator.is_main_process,
+            )
+            batches = self._batches(skip=state.batches_done)
+            while not self._done():
+                batch = next(batches, None)
+                if not self._all_processes_have(batch):
+                    break
+                loss, tokens = self._step(batch)
+                state.loss_sum += loss
+                state.loss_steps += 1
+                state.tokens += tokens * self.accelerator.num_processes
+                state.steps += 1
+                state.batches_done += 1
+                bar.update()
+                bar.set_postfix(loss=f"{loss:.3f}")
+                if self._checkpoint_due(last_checkpoint):
+                    state.seconds = seconds_before + time.perf_counter() - start_time
+                    self.save_checkpoint(args.checkpoint_dir)
+                    last_checkpoint = time.monotonic()
+            bar.close()
+            if not self._done():
+                state.loss_per_epoch.append(state.loss_sum / max(state.loss_steps, 1))
+                state.epoch, state.batches_done, state.loss_sum, state.loss_steps = state.epoch + 1, 0, 0.0, 0
+        state.seconds = seconds_before + time.perf_counter() - start_time
+        self.model.eval()
+        return self.unwrapped
+
+    def _checkpoint_due(self, last_checkpoint: float) -> bool:
+        every = self.args.checkpoint_every_seconds
+        return (
+            self.args.checkpoint_dir is not None and every is not None and time.monotonic() - last_checkpoint >= every
+        )
+
+
+def pretrain_elmo(
+    config: ElmoConfig, args: ElmoTrainingArguments, accelerator=None, resume_from: str | os.PathLike | None = None
+) -> tuple[ElmoForPreTraining, ElmoTokenizer, dict]:
+    """Build the vocabulary of `args.corpus`, pre-train (or resume) and evaluate on the held-out lines.
+
+    Returns `(model, tokenizer, summary)`; the summary holds the steps, tokens, seconds, tokens/s, the loss per
+    epoch and the held-out forward/backward perplexities with the unigram baseline.
+    """
+    counts, sentences = count_words(args)
+    if resume_from is not None:
+        trainer = ElmoTrainer.from_checkpoint(resume_from, args, accelerator)
+    else:
+        words = build_vocabulary(counts, args.max_vocab_size, args.min_count)
+        tokenizer = ElmoTokenizer.from_words(words, max_characters_per_token=config.max_characters_per_token)
+        config.vocab_size = len(words)
+        trainer = ElmoTrainer(config, tokenizer, args, accelerator)
+    model = trainer.train()
+    tokenizer = trainer.tokenizer
+    state = trainer.state
+    summary = {
+        "steps": state.steps,
+        "epochs_completed": state.epoch,
+        "tokens": state.tokens,
+        "seconds": state.seconds,
+        "tokens_per_second": state.tokens / state.seconds if state.seconds else 0.0,
+        "processes": state.processes,
+        "loss_per_epoch": list(state.loss_per_epoch),
+        "vocab_size": tokenizer.vocab_size,
+        "training_sentences": sentences,
+    }
+    heldout = heldout_sentences(args.corpus, args.heldout_lines)
+    if heldout and trainer.accelerator.is_main_process:
+        unigram = unigram_log_probabilities(counts, sentences, tokenizer)
+        summary["heldout"] = evaluate(model, tokenizer, heldout, args.batch_size, args.max_words, unigram)
+    return model, tokenizer, summary
+
+
+def save_pretrained_run(
+    model, tokenizer, summary: dict, output_dir: str | os.PathLike, overwrite: bool = False
+) -> Path:
+    """Write the model, tokenizer and `training_summary.json` to `output_dir` atomically."""
+    with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return Path(output_dir)
