@@ -4,6 +4,14 @@ Importing the package registers every family with transformers' Auto classes.
 """
 
 from .registration import register_all
+from .rnn_seq2seq import (
+    RnnForSequenceClassification,
+    RnnForTokenClassification,
+    RnnSeq2SeqConfig,
+    RnnSeq2SeqForConditionalGeneration,
+    RnnSeq2SeqModel,
+    RnnSeq2SeqTokenizer,
+)
 from .word2vec import (
     Word2VecConfig,
     Word2VecForPreTraining,
@@ -17,6 +25,12 @@ __version__ = "0.1.0"
 register_all()
 
 __all__ = [
+    "RnnForSequenceClassification",
+    "RnnForTokenClassification",
+    "RnnSeq2SeqConfig",
+    "RnnSeq2SeqForConditionalGeneration",
+    "RnnSeq2SeqModel",
+    "RnnSeq2SeqTokenizer",
     "Word2VecConfig",
     "Word2VecForPreTraining",
     "Word2VecModel",

@@ -35,3 +35,23 @@ def register_all() -> None:
         {"AutoModel": Word2VecModel, "AutoModelForPreTraining": Word2VecForPreTraining},
         Word2VecTokenizer,
     )
+
+    from .rnn_seq2seq import (
+        RnnForSequenceClassification,
+        RnnForTokenClassification,
+        RnnSeq2SeqConfig,
+        RnnSeq2SeqForConditionalGeneration,
+        RnnSeq2SeqModel,
+        RnnSeq2SeqTokenizer,
+    )
+
+    register_family(
+        RnnSeq2SeqConfig,
+        {
+            "AutoModel": RnnSeq2SeqModel,
+            "AutoModelForSeq2SeqLM": RnnSeq2SeqForConditionalGeneration,
+            "AutoModelForTokenClassification": RnnForTokenClassification,
+            "AutoModelForSequenceClassification": RnnForSequenceClassification,
+        },
+        RnnSeq2SeqTokenizer,
+    )
