@@ -77,7 +77,7 @@ def load_onmt_checkpoint(path: str | os.PathLike) -> dict:
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as error:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InputFileError(f"{path}: not a readable OpenNMT-py checkpoint ({first_line})") from error
     if not isinstance(checkpoint, dict):
@@ -244,6 +244,9 @@ def convert_onmt_checkpoint(
     model.generation_config.bos_token_id = config.bos_token_id
     model.generation_config.eos_token_id = config.eos_token_id
     model.generation_config.pad_token_id = config.pad_token_id
+    # onmt_translate's default beam size, and beam scores as its `-length_penalty none` (sum of log-probabilities).
+    model.generation_config.num_beams = 5
+    model.generation_config.length_penalty = 0.0
     tokenizer = RnnSeq2SeqTokenizer.from_vocabularies(vocab["src"], vocab["tgt"], specials=SPECIAL_TOKENS)
     return model, tokenizer
 

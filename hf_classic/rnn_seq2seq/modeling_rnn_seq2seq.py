@@ -37,6 +37,7 @@ from transformers.modeling_outputs import (
 from transformers.utils import ModelOutput
 
 from .configuration_rnn_seq2seq import RnnSeq2SeqConfig
+from .pipeline_rnn_seq2seq import CUSTOM_PIPELINES
 
 # transformers 5.24 renamed the output field and forward argument `past_key_values` to `cache`.
 CACHE_FIELD = "cache" if "cache" in Seq2SeqLMOutput.__dataclass_fields__ else "past_key_values"
@@ -376,6 +377,13 @@ class RnnSeq2SeqForConditionalGeneration(RnnSeq2SeqPreTrainedModel, GenerationMi
 
     def get_encoder(self):
         return self.model.encoder
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does. A folder saved with remote code also names the translation pipeline, whose
+        file is copied with this one (it is imported from here)."""
+        if self._auto_class is not None:
+            self.config.custom_pipelines = CUSTOM_PIPELINES
+        return super().save_pretrained(save_directory, *args, **kwargs)
 
     def get_output_embeddings(self):
         return self.lm_head

@@ -160,10 +160,13 @@ class RnnSeq2SeqTokenizer(TokenizersBackend):
         self._tokenizer = self.source_backend
 
     def _decode(self, token_ids, skip_special_tokens: bool = False, clean_up_tokenization_spaces=None, **kwargs):
-        """Target ids → text (what `generate()` returns)."""
-        if isinstance(token_ids, int):
-            token_ids = [token_ids]
-        return self.target_backend.decode(list(token_ids), skip_special_tokens=skip_special_tokens)
+        """Target ids → text (what `generate()` returns). `skip_special_tokens` drops `<pad>`, `<s>` and `</s>`
+        but keeps `<unk>`, as OpenNMT-py writes it, so that an unknown word stays visible."""
+        token_ids = [token_ids] if isinstance(token_ids, int) else [int(index) for index in token_ids]
+        if skip_special_tokens:
+            dropped = {self.pad_token_id, self.bos_token_id, self.eos_token_id}
+            token_ids = [index for index in token_ids if index not in dropped]
+        return self.target_backend.decode(token_ids, skip_special_tokens=False)
 
     def convert_target_ids_to_tokens(self, ids: Iterable[int]) -> list[str]:
         """Target ids → target tokens."""
