@@ -215,6 +215,8 @@ class RnnDecoder(nn.Module):
 
     def run_rnn(self, inputs: torch.Tensor, state: RnnState) -> tuple[torch.Tensor, RnnState]:
         """Run the RNN over `inputs (batch, steps, in)` from `state`; returns `(batch, steps, hidden)` and the new state."""
+        if inputs.shape[1] == 1:
+            return self.step_rnn(inputs, state)
         hidden, cell, feed = state
         rnn_state = hidden.transpose(0, 1).contiguous()
         if cell is not None:
@@ -223,6 +225,30 @@ class RnnDecoder(nn.Module):
         hidden, cell = rnn_state if isinstance(rnn_state, tuple) else (rnn_state, None)
         cell = None if cell is None else cell.transpose(0, 1)
         return outputs, (hidden.transpose(0, 1), cell, feed)
+
+    def step_rnn(self, inputs: torch.Tensor, state: RnnState) -> tuple[torch.Tensor, RnnState]:
+        """One time step `inputs (batch, 1, in)` → `(batch, 1, hidden)`, layer by layer with the RNN's own weights.
+
+        The same computation as `run_rnn` on one position (`torch.lstm_cell`/`gru_cell`, as `nn.LSTMCell`
+        does), without the per-call overhead of the fused multi-step kernel.
+        """
+        hidden, cell, feed = state
+        layer_input = inputs.squeeze(1)
+        hiddens, cells = [], []
+        for layer in range(self.config.num_layers):
+            weights = [
+                getattr(self.rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            if cell is None:
+                layer_hidden = torch.gru_cell(layer_input, hidden[:, layer], *weights)
+            else:
+                layer_hidden, layer_cell = torch.lstm_cell(layer_input, (hidden[:, layer], cell[:, layer]), *weights)
+                cells.append(layer_cell)
+            hiddens.append(layer_hidden)
+            last = layer == self.config.num_layers - 1
+            layer_input = layer_hidden if last else F.dropout(layer_hidden, self.rnn.dropout, self.training)
+        new_state = (torch.stack(hiddens, dim=1), torch.stack(cells, dim=1) if cells else None, feed)
+        return layer_input.unsqueeze(1), new_state
 
     def forward(
         self,
@@ -246,10 +272,10 @@ class RnnDecoder(nn.Module):
         for step in range(embeds.shape[1]):
             if kind == "bahdanau":
                 context, weights = self.attention(state[0][:, -1:], keys, source_mask)
-                output, state = self.run_rnn(torch.cat([embeds[:, step : step + 1], context], dim=-1), state)
+                output, state = self.step_rnn(torch.cat([embeds[:, step : step + 1], context], dim=-1), state)
             else:
                 feed = state[2].unsqueeze(1)
-                output, state = self.run_rnn(torch.cat([embeds[:, step : step + 1], feed], dim=-1), state)
+                output, state = self.step_rnn(torch.cat([embeds[:, step : step + 1], feed], dim=-1), state)
                 context, weights = self.attention(output, keys, source_mask)
             h_tilde = self.dropout(self.attention.attentional_state(context, output))
             if self.config.input_feeding:

@@ -1,0 +1,1 @@
+"""Pictures of models: one module per family."""

@@ -1,0 +1,1 @@
+"""Training loops and evaluation that drive the model families."""
