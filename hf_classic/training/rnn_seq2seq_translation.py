@@ -131,7 +131,12 @@ def translate(model, tokenizer, sentences: Sequence[str], batch_size: int = 32, 
 
 @dataclass
 class TranslationTraining:
-    """Hyper-parameters of a training run (the model's own are in `RnnSeq2SeqConfig`)."""
+    """Hyper-parameters of a training run (the model's own are in `RnnSeq2SeqConfig`).
+
+    `keep_best` keeps the epoch with the lowest validation loss (else the last one). `threads` sets torch's
+    intra-op threads for the run (None: leave as is); small RNNs are fastest on one thread, as their many
+    small operations cost more to share out than to compute.
+    """
 
     epochs: int = 10
     batch_size: int = 32
@@ -143,6 +148,8 @@ class TranslationTraining:
     num_beams: int = 5
     max_new_tokens: int = 50
     seed: int = 1234
+    keep_best: bool = True
+    threads: int | None = 1
 
 
 def build_tokenizer(train: Sequence[tuple[str, str]], options: TranslationTraining) -> RnnSeq2SeqTokenizer:
@@ -167,13 +174,15 @@ def train_translation(
     overwrite: bool = False,
 ) -> dict[str, float]:
     """Train a tokenizer and an `RnnSeq2SeqForConditionalGeneration` with `Seq2SeqTrainer`, keep the epoch with
-    the lowest validation loss, save model and tokenizer in `output_dir` and return its test metrics
+    the lowest validation loss (with `options.keep_best`), save model and tokenizer in `output_dir` and return its test metrics
     (`test_loss`, `test_bleu`, `test_chrf` of beam-search translations) plus the first and last training
     losses (means over the first and the last epoch)."""
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, set_seed
 
     set_seed(options.seed)
+    if options.threads is not None:
+        torch.set_num_threads(options.threads)
     tokenizer = build_tokenizer(train, options)
     config = RnnSeq2SeqConfig(
         vocab_size=len(tokenizer.source_backend.get_vocab()),
@@ -190,9 +199,9 @@ def train_translation(
         return Dataset.from_dict(dict(encoded))
 
     def compute_metrics(prediction):
-        ids = prediction.predictions
-        ids = ids.clip(min=0) if hasattr(ids, "clip") else ids
-        labels = prediction.label_ids.clip(min=0)
+        # Generated ids and labels come padded with -100 between batches.
+        ids = prediction.predictions.clip(min=0).tolist()
+        labels = prediction.label_ids.clip(min=0).tolist()
         return bleu_and_chrf(
             tokenizer.batch_decode(ids, skip_special_tokens=True),
             tokenizer.batch_decode(labels, skip_special_tokens=True),
@@ -212,7 +221,7 @@ def train_translation(
             eval_strategy="epoch",
             save_strategy="epoch",
             save_total_limit=1,
-            load_best_model_at_end=True,
+            load_best_model_at_end=options.keep_best,
             metric_for_best_model="loss",
             logging_strategy="epoch",
             predict_with_generate=False,
@@ -229,11 +238,11 @@ def train_translation(
             eval_dataset=dataset(valid),
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
             processing_class=tokenizer,
-            compute_metrics=compute_metrics,
         )
         trainer.train()
         # Epochs are compared by validation loss; only the kept model is scored on generated translations.
         trainer.args.predict_with_generate = True
+        trainer.compute_metrics = compute_metrics
         metrics = trainer.evaluate(dataset(test), metric_key_prefix="test")
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
         metrics.update(first_train_loss=losses[0], last_train_loss=losses[-1])

@@ -29,6 +29,15 @@ def tiny_model(seed: int = 0, **overrides) -> RnnSeq2SeqForConditionalGeneration
     return RnnSeq2SeqForConditionalGeneration(tiny_config(**overrides)).eval()
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small RNNs run fastest on one thread (and the test timings do not depend on the machine's load)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def padded_batch():
     """Three sources, right-padded with `<pad>` (id 1): lengths 7, 4 and 6."""
