@@ -235,10 +235,10 @@ class RnnDecoder(nn.Module):
         hidden, cell, feed = state
         layer_input = inputs.squeeze(1)
         hiddens, cells = [], []
+        # `_flat_weights` lists weight_ih, weight_hh, bias_ih, bias_hh of layer 0, then of layer 1, ...
+        flat_weights = self.rnn._flat_weights
         for layer in range(self.config.num_layers):
-            weights = [
-                getattr(self.rnn, f"{name}_l{layer}") for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-            ]
+            weights = flat_weights[4 * layer : 4 * layer + 4]
             if cell is None:
                 layer_hidden = torch.gru_cell(layer_input, hidden[:, layer], *weights)
             else:

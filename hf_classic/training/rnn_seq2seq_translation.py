@@ -119,13 +119,22 @@ def bleu_and_chrf(hypotheses: Sequence[str], references: Sequence[str]) -> dict[
 
 @torch.no_grad()
 def translate(model, tokenizer, sentences: Sequence[str], batch_size: int = 32, **generate_kwargs) -> list[str]:
-    """Translate `sentences` in batches of `batch_size` with `model.generate(**generate_kwargs)`."""
+    """Translate `sentences` in batches of `batch_size` with `model.generate(**generate_kwargs)`.
+
+    Batches hold sentences of similar length (sorted by token count, longest first, as OpenNMT-py does), so
+    that little time goes to padding and to sentences whose batch-mates are still being decoded; the
+    translations come back in input order.
+    """
     model.eval()
-    outputs = []
-    for start in range(0, len(sentences), batch_size):
-        batch = tokenizer(list(sentences[start : start + batch_size]), padding=True, return_tensors="pt")
+    encoded = tokenizer(list(sentences))["input_ids"]
+    order = sorted(range(len(sentences)), key=lambda index: -len(encoded[index]))
+    outputs = [""] * len(sentences)
+    for start in range(0, len(order), batch_size):
+        indices = order[start : start + batch_size]
+        batch = tokenizer.pad({"input_ids": [encoded[index] for index in indices]}, return_tensors="pt")
         generated = model.generate(**batch, **generate_kwargs)
-        outputs.extend(tokenizer.batch_decode(generated, skip_special_tokens=True))
+        for index, text in zip(indices, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True):
+            outputs[index] = text
     return outputs
 
 

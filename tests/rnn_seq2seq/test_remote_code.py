@@ -76,7 +76,7 @@ def test_saved_folders_load_and_run_without_hf_classic(tmp_path):
         cwd=work,
         check=True,
         capture_output=True,
-        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "OMP_NUM_THREADS": "1"},
     )
     remote = torch.load(out, weights_only=True)
     assert remote["modules"] == ["transformers_modules"]
