@@ -3,7 +3,8 @@
 - `hf-classic train seq2seq --catalogues *.whl | --source S --target T  OUT_DIR`: train with `Seq2SeqTrainer`;
 - `hf-classic translate seq2seq MODEL_DIR [--input FILE] [--output FILE]`: one translation per input line;
 - `hf-classic attention-map MODEL_DIR "sentence" --output map.png`: heatmap of the attention;
-- `hf-classic convert onmt CHECKPOINT.pt OUT_DIR`: an OpenNMT-py RNN checkpoint as a model directory.
+- `hf-classic convert onmt CHECKPOINT.pt OUT_DIR`: an OpenNMT-py RNN checkpoint as a model directory;
+- `hf-classic export onmt MODEL_DIR OUT.pt`: back to an OpenNMT-py checkpoint that `onmt_translate` loads.
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def run_convert_onmt(args: argparse.Namespace) -> None:
     from ..formats.rnn_seq2seq_onmt import convert_onmt_to_directory
 
     convert_onmt_to_directory(args.checkpoint, args.output_dir, overwrite=args.overwrite)
+
+
+def run_export_onmt(args: argparse.Namespace) -> None:
+    from ..formats.rnn_seq2seq_onmt import export_onmt_directory
+
+    check_output_free(args.output, args.overwrite)
+    existing_dir(args.model_dir)
+    export_onmt_directory(args.model_dir, args.output, overwrite=args.overwrite)
 
 
 def run_translate(args: argparse.Namespace) -> None:
@@ -135,6 +144,12 @@ def register(verbs, families) -> None:
     convert.add_argument("output_dir")
     convert.add_argument("--overwrite", action="store_true")
     convert.set_defaults(handler=run_convert_onmt)
+
+    export = families["export"].add_parser("onmt", help="a model directory as an OpenNMT-py 3.x checkpoint")
+    export.add_argument("model_dir")
+    export.add_argument("output", help="checkpoint file to write (.pt)")
+    export.add_argument("--overwrite", action="store_true")
+    export.set_defaults(handler=run_export_onmt)
 
     translate = families["translate"].add_parser("seq2seq", help="translate lines with an RNN encoder-decoder")
     translate.add_argument("model_dir")

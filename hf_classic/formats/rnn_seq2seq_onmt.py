@@ -1,4 +1,4 @@
-"""OpenNMT-py 3.x RNN checkpoints → `RnnSeq2SeqForConditionalGeneration` plus `RnnSeq2SeqTokenizer`.
+"""OpenNMT-py 3.x RNN checkpoints ↔ `RnnSeq2SeqForConditionalGeneration` plus `RnnSeq2SeqTokenizer`.
 
 A checkpoint is a `torch.save`d dict with `model` (encoder/decoder weights), `generator` (output layer),
 `vocab` (`src`/`tgt` token lists, position = id) and `opt` (an `argparse.Namespace` of training options).
@@ -20,6 +20,7 @@ unpickle. The weight correspondence (OpenNMT-py 3.5.1 names → ours):
 Options that change the computation and that the family does not implement (copy attention, coverage,
 context gates, bridges, source features, sparsemax, transformer or CNN encoders, ...) raise
 `UnsupportedOnmtOptionError` naming the option, so a conversion never yields a silently different model.
+Export (`export_onmt_checkpoint`) writes the same layout back, for the models OpenNMT-py can express.
 """
 
 from __future__ import annotations
@@ -261,10 +262,157 @@ def convert_onmt_to_directory(path: str | os.PathLike, output_dir: str | os.Path
     return Path(output_dir)
 
 
+ONMT_SCORES = {("dot", "tanh", False): "dot", ("general", "tanh", False): "general", ("concat", "none", True): "mlp"}
+
+
+def onmt_options(config: RnnSeq2SeqConfig) -> argparse.Namespace:
+    """The OpenNMT-py 3.x model options of `config`; settings OpenNMT-py's RNN models lack raise, naming them.
+
+    Model options (and the three training options its model builder reads) are given: OpenNMT-py fills every
+    other option with its default when it loads the checkpoint (`ArgumentParser.ckpt_model_opts`).
+    """
+    key = (config.attention_score, config.attention_output_activation, config.attention_output_bias)
+    if config.attention != "luong" or key not in ONMT_SCORES:
+        raise UnsupportedOnmtOptionError(
+            f"attention={config.attention!r}, attention_score={config.attention_score!r}, "
+            f"attention_output_activation={config.attention_output_activation!r}, "
+            f"attention_output_bias={config.attention_output_bias!r} has no OpenNMT-py equivalent (it has luong "
+            "dot or general with tanh and no bias, and concat without activation and with a bias, as 'mlp')"
+        )
+    same_embeddings = config.embedding_size == config.decoder_embedding_size
+    return argparse.Namespace(
+        model_task="seq2seq",
+        data_task="seq2seq",
+        model_type="text",
+        encoder_type="brnn" if config.bidirectional_encoder else "rnn",
+        decoder_type="rnn",
+        brnn=config.bidirectional_encoder,
+        rnn_type=config.cell.upper(),
+        layers=config.num_layers,
+        enc_layers=config.num_layers,
+        dec_layers=config.num_layers,
+        hidden_size=config.hidden_size,
+        enc_hid_size=config.hidden_size,
+        dec_hid_size=config.hidden_size,
+        word_vec_size=config.embedding_size if same_embeddings else -1,
+        src_word_vec_size=config.embedding_size,
+        tgt_word_vec_size=config.decoder_embedding_size,
+        input_feed=int(config.input_feeding),
+        global_attention=ONMT_SCORES[key],
+        global_attention_function="softmax",
+        share_embeddings=config.share_embeddings,
+        share_decoder_embeddings=config.tie_word_embeddings,
+        share_vocab=config.shared_vocabulary,
+        dropout=[float(config.dropout)],
+        attention_dropout=[float(config.dropout)],
+        bridge=False,
+        context_gate=None,
+        copy_attn=False,
+        coverage_attn=False,
+        position_encoding=False,
+        freeze_word_vecs_enc=False,
+        freeze_word_vecs_dec=False,
+        optim="adam",
+        decoder_start_token=SPECIAL_TOKENS[2],
+        default_specials=list(SPECIAL_TOKENS),
+        src_vocab_size=config.vocab_size,
+        tgt_vocab_size=config.decoder_vocab_size,
+    )
+
+
+def onmt_vocabulary(tokenizer: RnnSeq2SeqTokenizer, config: RnnSeq2SeqConfig) -> dict:
+    """`{"src": [...], "tgt": [...]}` token lists by id, our special tokens renamed to OpenNMT-py's."""
+    from tokenizers.models import WordLevel
+
+    renamed = dict(
+        zip(
+            (config.unk_token_id, config.pad_token_id, config.bos_token_id, config.eos_token_id),
+            SPECIAL_TOKENS,
+            strict=True,
+        )
+    )
+    lists = {}
+    for side, backend, size in (
+        ("src", tokenizer.source_backend, config.vocab_size),
+        ("tgt", tokenizer.target_backend, config.decoder_vocab_size),
+    ):
+        if not isinstance(backend.model, WordLevel):
+            raise UnsupportedOnmtOptionError(
+                f"the {side} vocabulary is {type(backend.model).__name__}; OpenNMT-py checkpoints hold word lists, so "
+                "only word-level tokenizers can be exported"
+            )
+        vocab = backend.get_vocab(with_added_tokens=True)
+        if sorted(vocab.values()) != list(range(size)):
+            raise InputFileError(
+                f"the {side} vocabulary has {len(vocab)} tokens, but the model expects ids 0..{size - 1}"
+            )
+        tokens = [None] * size
+        for token, index in vocab.items():
+            tokens[index] = renamed.get(index, token)
+        lists[side] = tokens
+    return {**lists, "data_task": "seq2seq", "decoder_start_token": SPECIAL_TOKENS[2]}
+
+
+def onmt_state(model: RnnSeq2SeqForConditionalGeneration) -> tuple[dict, dict]:
+    """`(checkpoint["model"], checkpoint["generator"])`: our weights under OpenNMT-py's names."""
+    config = model.config
+    ours = {name: tensor.detach().clone() for name, tensor in model.state_dict().items()}
+    state = {"encoder.embeddings.make_embedding.emb_luts.0.weight": ours.pop("model.encoder.embed_tokens.weight")}
+    decoder_embedding = ours.pop("model.decoder.embed_tokens.weight", None)
+    state["decoder.embeddings.make_embedding.emb_luts.0.weight"] = (
+        state["encoder.embeddings.make_embedding.emb_luts.0.weight"] if decoder_embedding is None else decoder_embedding
+    )
+    modules = {"query_proj": "linear_in" if config.attention_score == "general" else "linear_query"}
+    modules.update(key_proj="linear_context", v="v", output_proj="linear_out")
+    generator = {"weight": ours.pop("lm_head.weight"), "bias": ours.pop("lm_head.bias")}
+    for name, tensor in ours.items():
+        if name.startswith("model.encoder.rnn."):
+            state[name.removeprefix("model.")] = tensor
+        elif name.startswith("model.decoder.rnn."):
+            parameter = name.removeprefix("model.decoder.rnn.")
+            kind, gate, layer = re.fullmatch(r"(weight|bias)_(ih|hh)_l(\d+)", parameter).groups()
+            onmt_name = f"layers.{layer}.{kind}_{gate}" if config.input_feeding else parameter
+            state[f"decoder.rnn.{onmt_name}"] = tensor
+        elif name.startswith("model.decoder.attention."):
+            module, _, parameter = name.removeprefix("model.decoder.attention.").partition(".")
+            state[f"decoder.attn.{modules[module]}.{parameter}"] = tensor
+        else:
+            raise UnsupportedOnmtOptionError(f"weight {name!r} has no OpenNMT-py counterpart")
+    return state, generator
+
+
+def export_onmt_checkpoint(
+    model: RnnSeq2SeqForConditionalGeneration, tokenizer: RnnSeq2SeqTokenizer, path: str | os.PathLike, overwrite=False
+) -> Path:
+    """Write an OpenNMT-py 3.x checkpoint (`model`, `generator`, `vocab`, `opt`, `optim` None) that
+    `onmt_translate` loads and that translates as `model` does (word-level tokenizers only)."""
+    from ..utils.atomic import atomic_output_file
+
+    options = onmt_options(model.config)
+    vocab = onmt_vocabulary(tokenizer, model.config)
+    weights, generator = onmt_state(model)
+    with atomic_output_file(path, overwrite=overwrite) as tmp:
+        torch.save({"model": weights, "generator": generator, "vocab": vocab, "opt": options, "optim": None}, tmp)
+    logger.info("exported %s", path)
+    return Path(path)
+
+
+def export_onmt_directory(model_dir: str | os.PathLike, path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """`export_onmt_checkpoint` of a saved model directory."""
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
+    if getattr(model.config, "model_type", None) != "rnn_seq2seq":
+        raise InputFileError(f"{model_dir}: model_type is {model.config.model_type!r}, not 'rnn_seq2seq'")
+    return export_onmt_checkpoint(model, AutoTokenizer.from_pretrained(model_dir), path, overwrite=overwrite)
+
+
 __all__ = [
     "UnsupportedOnmtOptionError",
     "config_from_onmt",
     "convert_onmt_checkpoint",
     "convert_onmt_to_directory",
+    "export_onmt_checkpoint",
+    "export_onmt_directory",
     "load_onmt_checkpoint",
 ]

@@ -85,3 +85,14 @@ def test_train_from_the_command_line(tmp_path, run, capsys):
 def test_train_needs_one_data_source(tmp_path, run, capsys):
     assert run("train", "seq2seq", tmp_path / "model", "--source", "x.en") == cli.EXIT_BAD_INPUT
     assert "give either --catalogues, or --source and --target" in capsys.readouterr().err
+
+
+def test_export_onmt_writes_a_checkpoint_that_converts_back(converted, tmp_path, run, capsys):
+    exported = tmp_path / "exported.pt"
+    assert run("export", "onmt", converted, exported) == 0
+    model, _ = convert_onmt_checkpoint(exported)
+    original, _ = convert_onmt_checkpoint(ONMT / "brnn_lstm_general.pt")
+    for (name, tensor), (_, expected) in zip(model.state_dict().items(), original.state_dict().items(), strict=True):
+        assert np.array_equal(tensor.numpy(), expected.numpy()), name
+    assert run("export", "onmt", converted, exported) == cli.EXIT_BAD_INPUT
+    assert "exported.pt: output already exists" in capsys.readouterr().err

@@ -6,6 +6,8 @@ outputs OpenNMT-py itself produced for 20 held-out sentences.
 
 import argparse
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ from hf_classic.formats.rnn_seq2seq_onmt import (
     UnsupportedOnmtOptionError,
     convert_onmt_checkpoint,
     convert_onmt_to_directory,
+    export_onmt_checkpoint,
+    load_onmt_checkpoint,
 )
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "onmt_rnn"
@@ -167,3 +171,74 @@ def test_loading_never_runs_arbitrary_pickled_code(tmp_path, capsys):
     with pytest.raises(InputFileError, match="evil.pt: not a readable OpenNMT-py checkpoint"):
         convert_onmt_checkpoint(path)
     assert "unpickled!" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_export_gives_back_the_original_checkpoint(tmp_path, name):
+    model, tokenizer = convert_onmt_checkpoint(FIXTURES / f"{name}.pt")
+    path = export_onmt_checkpoint(model, tokenizer, tmp_path / "exported.pt")
+    original, exported = load_onmt_checkpoint(FIXTURES / f"{name}.pt"), load_onmt_checkpoint(path)
+    assert exported["vocab"] == original["vocab"]
+    for part in ("model", "generator"):
+        assert exported[part].keys() == original[part].keys()
+        for key, tensor in original[part].items():
+            assert torch.equal(exported[part][key], tensor), key
+    for option in ("encoder_type", "rnn_type", "layers", "input_feed", "global_attention", "share_embeddings"):
+        assert getattr(exported["opt"], option) == getattr(original["opt"], option)
+
+
+def test_a_trained_word_level_model_exports_and_converts_back_with_the_same_outputs(tmp_path):
+    from hf_classic import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
+
+    tokenizer = RnnSeq2SeqTokenizer.train(SOURCES, TARGETS)
+    config = RnnSeq2SeqConfig(
+        vocab_size=len(tokenizer.source_backend.get_vocab()),
+        decoder_vocab_size=tokenizer.target_vocab_size,
+        embedding_size=16,
+        hidden_size=24,
+        num_layers=2,
+        cell="gru",
+        attention_score="dot",
+    )
+    torch.manual_seed(0)
+    model = RnnSeq2SeqForConditionalGeneration(config).eval()
+    export_onmt_checkpoint(model, tokenizer, tmp_path / "ours.pt")
+    back, back_tokenizer = convert_onmt_checkpoint(tmp_path / "ours.pt")
+    assert back_tokenizer.convert_ids_to_tokens([0, 1, 2, 3]) == ["<unk>", "<blank>", "<s>", "</s>"]
+    batch = tokenizer(SOURCES[:4], text_target=TARGETS[:4], padding=True, return_tensors="pt")
+    torch.testing.assert_close(back(**batch).logits, model(**batch).logits, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"attention": "bahdanau", "input_feeding": False}, "attention='bahdanau'"),
+        ({"attention": "luong", "attention_score": "concat"}, "attention_score='concat'"),
+    ],
+)
+def test_models_opennmt_cannot_express_are_not_exported(tmp_path, overrides, message):
+    from hf_classic import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
+
+    tokenizer = RnnSeq2SeqTokenizer.train(SOURCES, TARGETS)
+    config = RnnSeq2SeqConfig(vocab_size=len(tokenizer.source_backend.get_vocab()), decoder_vocab_size=tokenizer.target_vocab_size, embedding_size=8, hidden_size=8, **overrides)  # fmt: skip
+    with pytest.raises(UnsupportedOnmtOptionError, match=message):
+        export_onmt_checkpoint(RnnSeq2SeqForConditionalGeneration(config), tokenizer, tmp_path / "x.pt")
+    assert not (tmp_path / "x.pt").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    "ONMT_TRANSLATE" not in os.environ, reason="set ONMT_TRANSLATE to OpenNMT-py 3.5.1's onmt_translate"
+)
+@pytest.mark.parametrize("name", MODELS)
+def test_onmt_translate_reads_our_export_and_translates_the_same(tmp_path, name):
+    model, tokenizer = convert_onmt_checkpoint(FIXTURES / f"{name}.pt")
+    path = export_onmt_checkpoint(model, tokenizer, tmp_path / "exported.pt")
+    subprocess.run(
+        [os.environ["ONMT_TRANSLATE"], "-model", str(path), "-src", str(FIXTURES / "src.txt"), "-output",
+         str(tmp_path / "out.txt"), "-beam_size", "5", "-batch_size", "1", "-max_length", "50",
+         "-max_length_ratio", "0", "-length_penalty", "none", "-n_best", "1", "-gpu", "-1"],
+        check=True,
+        env={**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"},
+    )  # fmt: skip
+    assert (tmp_path / "out.txt").read_text() == (FIXTURES / f"{name}.beam5.txt").read_text()
