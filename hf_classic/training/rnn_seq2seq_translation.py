@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from ..errors import InputFileError
@@ -208,13 +209,11 @@ def train_translation(
         return Dataset.from_dict(dict(encoded))
 
     def compute_metrics(prediction):
-        # Generated ids and labels come padded with -100 between batches.
-        ids = prediction.predictions.clip(min=0).tolist()
-        labels = prediction.label_ids.clip(min=0).tolist()
-        return bleu_and_chrf(
-            tokenizer.batch_decode(ids, skip_special_tokens=True),
-            tokenizer.batch_decode(labels, skip_special_tokens=True),
-        )
+        """Scores of the test translations against the test references as written (not as decoded label ids,
+        which would show `<unk>` for words outside the target vocabulary). Evaluation keeps the data order."""
+        # Generated ids come padded with -100 between batches; -100 is no token.
+        ids = np.where(prediction.predictions < 0, tokenizer.pad_token_id, prediction.predictions).tolist()
+        return bleu_and_chrf(tokenizer.batch_decode(ids, skip_special_tokens=True), [target for _, target in test])
 
     output_dir = Path(output_dir)
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
