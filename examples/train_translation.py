@@ -55,7 +55,8 @@ def main() -> None:
     results = json.loads(results_file.read_text()) if args.evaluate_only and results_file.exists() else {}
     for name in args.attentions:
         if args.evaluate_only:
-            results[name] = {**results.get(name, {}), **evaluate(Path(args.output) / name, test)}
+            kept = {key: value for key, value in results.get(name, {}).items() if key not in ("test_bleu", "test_chrf")}
+            results[name] = {**kept, **evaluate(Path(args.output) / name, test)}
             continue
         model_options = dict(
             cell="lstm",

@@ -186,7 +186,7 @@ def train_translation(
     """Train a tokenizer and an `RnnSeq2SeqForConditionalGeneration` with `Seq2SeqTrainer`, keep the epoch with
     the lowest validation loss (with `options.keep_best`), save model and tokenizer in `output_dir` and return its test metrics
     (`test_loss`, `test_bleu`, `test_chrf` of beam-search translations) plus the first and last training
-    losses (means over the first and the last epoch)."""
+    losses (means over the first and the last epoch) and the training time in seconds (`train_runtime`)."""
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, set_seed
 
@@ -247,13 +247,13 @@ def train_translation(
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
             processing_class=tokenizer,
         )
-        trainer.train()
+        train_runtime = trainer.train().metrics["train_runtime"]
         # Epochs are compared by validation loss; only the kept model is scored on generated translations.
         trainer.args.predict_with_generate = True
         trainer.compute_metrics = compute_metrics
         metrics = trainer.evaluate(dataset(test), metric_key_prefix="test")
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-        metrics.update(first_train_loss=losses[0], last_train_loss=losses[-1])
+        metrics.update(first_train_loss=losses[0], last_train_loss=losses[-1], train_runtime=train_runtime)
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         shutil.rmtree(tmp / "checkpoints")
