@@ -52,7 +52,7 @@ AUTO_MAP = {
 }
 
 RnnState = tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]
-"""Decoder state and generation cache: `hidden (batch, layers, hidden)`, `cell` (LSTM, same shape; None for
+"""Decoder state and generation cache: `hidden (layers, batch, hidden)`, `cell` (LSTM, same shape; None for
 GRU) and `input_feed (batch, hidden)`, the previous attentional state (None without input feeding)."""
 
 
@@ -209,22 +209,19 @@ class RnnDecoder(nn.Module):
 
     def initial_state(self, encoder_outputs: RnnEncoderOutput) -> RnnState:
         """The encoder's final state and, with input feeding, `h̃_0 = 0`."""
-        hidden = encoder_outputs.final_hidden_state
+        hidden, cell = encoder_outputs.final_hidden_state, encoder_outputs.final_cell_state
         feed = hidden.new_zeros(hidden.shape[0], hidden.shape[2]) if self.config.input_feeding else None
-        return hidden, encoder_outputs.final_cell_state, feed
+        cell = None if cell is None else cell.transpose(0, 1).contiguous()
+        return hidden.transpose(0, 1).contiguous(), cell, feed
 
     def run_rnn(self, inputs: torch.Tensor, state: RnnState) -> tuple[torch.Tensor, RnnState]:
         """Run the RNN over `inputs (batch, steps, in)` from `state`; returns `(batch, steps, hidden)` and the new state."""
         if inputs.shape[1] == 1:
             return self.step_rnn(inputs, state)
         hidden, cell, feed = state
-        rnn_state = hidden.transpose(0, 1).contiguous()
-        if cell is not None:
-            rnn_state = (rnn_state, cell.transpose(0, 1).contiguous())
-        outputs, rnn_state = self.rnn(inputs, rnn_state)
+        outputs, rnn_state = self.rnn(inputs, hidden if cell is None else (hidden, cell))
         hidden, cell = rnn_state if isinstance(rnn_state, tuple) else (rnn_state, None)
-        cell = None if cell is None else cell.transpose(0, 1)
-        return outputs, (hidden.transpose(0, 1), cell, feed)
+        return outputs, (hidden, cell, feed)
 
     def step_rnn(self, inputs: torch.Tensor, state: RnnState) -> tuple[torch.Tensor, RnnState]:
         """One time step `inputs (batch, 1, in)` → `(batch, 1, hidden)`, layer by layer with the RNN's own weights.
@@ -240,14 +237,14 @@ class RnnDecoder(nn.Module):
         for layer in range(self.config.num_layers):
             weights = flat_weights[4 * layer : 4 * layer + 4]
             if cell is None:
-                layer_hidden = torch.gru_cell(layer_input, hidden[:, layer], *weights)
+                layer_hidden = torch.gru_cell(layer_input, hidden[layer], *weights)
             else:
-                layer_hidden, layer_cell = torch.lstm_cell(layer_input, (hidden[:, layer], cell[:, layer]), *weights)
+                layer_hidden, layer_cell = torch.lstm_cell(layer_input, (hidden[layer], cell[layer]), *weights)
                 cells.append(layer_cell)
             hiddens.append(layer_hidden)
             last = layer == self.config.num_layers - 1
             layer_input = layer_hidden if last else F.dropout(layer_hidden, self.rnn.dropout, self.training)
-        new_state = (torch.stack(hiddens, dim=1), torch.stack(cells, dim=1) if cells else None, feed)
+        new_state = (torch.stack(hiddens), torch.stack(cells) if cells else None, feed)
         return layer_input.unsqueeze(1), new_state
 
     def forward(
@@ -271,7 +268,7 @@ class RnnDecoder(nn.Module):
         attentional, all_weights = [], []
         for step in range(embeds.shape[1]):
             if kind == "bahdanau":
-                context, weights = self.attention(state[0][:, -1:], keys, source_mask)
+                context, weights = self.attention(state[0][-1].unsqueeze(1), keys, source_mask)
                 output, state = self.step_rnn(torch.cat([embeds[:, step : step + 1], context], dim=-1), state)
             else:
                 feed = state[2].unsqueeze(1)
@@ -282,6 +279,8 @@ class RnnDecoder(nn.Module):
                 state = (state[0], state[1], h_tilde.squeeze(1))
             attentional.append(h_tilde)
             all_weights.append(weights)
+        if len(attentional) == 1:
+            return attentional[0], all_weights[0], state
         return torch.cat(attentional, dim=1), torch.cat(all_weights, dim=1), state
 
 
@@ -423,8 +422,14 @@ class RnnSeq2SeqForConditionalGeneration(RnnSeq2SeqPreTrainedModel, GenerationMi
         return False
 
     def _reorder_cache(self, cache: RnnState, beam_idx: torch.LongTensor) -> RnnState:
-        """Keep the states of the beams that survive (rows `beam_idx`)."""
-        return tuple(None if part is None else part.index_select(0, beam_idx.to(part.device)) for part in cache)
+        """Keep the states of the beams that survive (`beam_idx` along the batch dimension)."""
+        hidden, cell, feed = cache
+        beam_idx = beam_idx.to(hidden.device)
+        return (
+            hidden.index_select(1, beam_idx),
+            None if cell is None else cell.index_select(1, beam_idx),
+            None if feed is None else feed.index_select(0, beam_idx),
+        )
 
     def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
         return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
