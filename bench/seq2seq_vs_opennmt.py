@@ -70,6 +70,7 @@ def onmt_config(work: Path, args, steps: int) -> Path:
         "max_grad_norm": 1.0,
         "param_init": 0.1,
         "batch_type": "sents",
+        "normalization": "tokens",
         "batch_size": 32,
         "valid_batch_size": 64,
         "seed": 1234,

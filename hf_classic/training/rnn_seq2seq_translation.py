@@ -8,6 +8,7 @@ beam search and scores with sacrebleu's BLEU and chrF against references split t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import random
@@ -174,6 +175,16 @@ def build_tokenizer(train: Sequence[tuple[str, str]], options: TranslationTraini
     )
 
 
+def length_grouping(arguments_class) -> dict:
+    """Training arguments for batches of similar source lengths (as OpenNMT-py's buckets): RNN steps run to the
+    longest sentence of a batch, so mixing lengths spends most steps on padding. transformers 5.24 names it
+    `train_sampling_strategy="group_by_length"`, 5.23 `group_by_length=True`."""
+    names = {field.name for field in dataclasses.fields(arguments_class)}
+    if "train_sampling_strategy" in names:
+        return {"train_sampling_strategy": "group_by_length"}
+    return {"group_by_length": True}
+
+
 def train_translation(
     train: Sequence[tuple[str, str]],
     valid: Sequence[tuple[str, str]],
@@ -224,6 +235,7 @@ def train_translation(
             per_device_eval_batch_size=64,
             learning_rate=options.learning_rate,
             lr_scheduler_type="constant",
+            **length_grouping(Seq2SeqTrainingArguments),
             optim="adamw_torch",
             weight_decay=0.0,
             eval_strategy="epoch",
