@@ -7,8 +7,9 @@ thread count. Data: the English→French UI strings of six PyPI wheels' gettext 
 subprocesses from its own virtual environment (recipe in the project's DATA.md); the engines alternate.
 
 Measured: training target tokens/s (OpenNMT-py's own `tok/s` reports averaged; for us the target tokens of
-all updates over `Seq2SeqTrainer`'s train_runtime), beam-5 translation sentences/s of the test sources, and
-test BLEU/chrF (sacrebleu, same references) of each engine's own model.
+all updates over `Seq2SeqTrainer`'s train_runtime), beam-5 translation sentences/s of the test sources by both
+engines on the same model (OpenNMT-py's, converted for us), and test BLEU/chrF (sacrebleu, same references)
+of each engine's own model.
 
     python bench/seq2seq_vs_opennmt.py .data/wheels/*.whl --epochs 3
 
@@ -155,6 +156,7 @@ def main() -> None:
     parser.add_argument("--out", default=ROOT / "bench" / "results" / "seq2seq_vs_opennmt", type=Path)
     args = parser.parse_args()
 
+    from hf_classic.formats.rnn_seq2seq_onmt import convert_onmt_to_directory
     from hf_classic.training.rnn_seq2seq_translation import bleu_and_chrf, read_po_pairs, split_pairs
 
     train, valid, test = split_pairs(read_po_pairs(args.catalogues), valid=200, test=300)
@@ -168,7 +170,9 @@ def main() -> None:
             "opennmt-py": onmt_train(work, args, steps),
             "hf_classic": ours_train(work, args, train, valid, test),
         }
-        references = [target for _, target in test]
+        # Translation speed on one model, OpenNMT-py's, converted for us: same weights, same outputs to compare.
+        converted = convert_onmt_to_directory(training["opennmt-py"]["checkpoint"], work / "converted")
+        args.beam, args.batch_size = 5, 30
         translation = {}
         for round_number in range(2):
             order = ["opennmt-py", "hf_classic"] if round_number == 0 else ["hf_classic", "opennmt-py"]
@@ -177,12 +181,16 @@ def main() -> None:
                 if engine == "opennmt-py":
                     seconds = onmt_translate(training[engine]["checkpoint"], work / "test.en", output, args)
                 else:
-                    args.beam, args.batch_size = 5, 30
-                    seconds = translate_ours(work / "ours", work / "test.en", output, args)["seconds"]
+                    seconds = translate_ours(converted, work / "test.en", output, args)["seconds"]
                 translation.setdefault(engine, []).append(len(test) / seconds)
+        theirs = (work / "opennmt-py.0.txt").read_text(encoding="utf-8").splitlines()
+        same = sum(a == b for a, b in zip(theirs, (work / "hf_classic.0.txt").read_text().splitlines(), strict=True))
+        # Quality of each engine's own model.
+        translate_ours(work / "ours", work / "test.en", work / "own.txt", args)
+        references = [target for _, target in test]
         quality = {
-            engine: bleu_and_chrf((work / f"{engine}.0.txt").read_text(encoding="utf-8").splitlines(), references)
-            for engine in training
+            "opennmt-py": bleu_and_chrf(theirs, references),
+            "hf_classic": bleu_and_chrf((work / "own.txt").read_text(encoding="utf-8").splitlines(), references),
         }
     report = {
         "train_pairs": len(train),
@@ -190,6 +198,7 @@ def main() -> None:
         "updates": steps,
         "epochs": args.epochs,
         "threads": args.threads,
+        "identical_translations_same_model": same,
         "model": {
             "embedding_size": args.embedding_size,
             "hidden_size": args.hidden_size,
@@ -209,7 +218,8 @@ def main() -> None:
     lines = [
         f"{len(train)} training pairs, {steps} updates of 32 sentences ({args.epochs} epochs), brnn LSTM "
         f"{args.embedding_size}/{args.hidden_size}, input feeding, general attention; {args.threads} thread(s); "
-        f"beam 5, batch 30 on {len(test)} test sentences.",
+        f"beam 5, batch 30 on {len(test)} test sentences. Translation speed: both engines on OpenNMT-py's model "
+        f"(converted for us; identical translations {same}/{len(test)}); BLEU/chrF: each engine's own model.",
         "",
         "| engine | train tgt tok/s | translate sent/s | test BLEU | test chrF |",
         "|---|---|---|---|---|",

@@ -262,6 +262,9 @@ def train_translation(
         train_runtime = trainer.train().metrics["train_runtime"]
         # Epochs are compared by validation loss; only the kept model is scored on generated translations.
         trainer.args.predict_with_generate = True
+        # transformers also groups evaluation batches by length; the test predictions must keep the data order.
+        for key in length_grouping(Seq2SeqTrainingArguments):
+            setattr(trainer.args, key, "random" if key == "train_sampling_strategy" else False)
         trainer.compute_metrics = compute_metrics
         metrics = trainer.evaluate(dataset(test), metric_key_prefix="test")
         losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
