@@ -2,6 +2,7 @@
 source/target tokenizer."""
 
 from .configuration_rnn_seq2seq import RnnSeq2SeqConfig
+from .generation_rnn_seq2seq import shrinking_beam_search
 from .modeling_rnn_seq2seq import (
     RnnEncoderOutput,
     RnnForSequenceClassification,
@@ -21,4 +22,5 @@ __all__ = [
     "RnnSeq2SeqModel",
     "RnnSeq2SeqPreTrainedModel",
     "RnnSeq2SeqTokenizer",
+    "shrinking_beam_search",
 ]

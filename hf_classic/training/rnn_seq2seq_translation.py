@@ -25,6 +25,7 @@ import torch
 
 from ..errors import InputFileError
 from ..rnn_seq2seq import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
+from ..rnn_seq2seq.generation_rnn_seq2seq import shrinking_beam_search
 from ..utils.atomic import atomic_output_dir
 from ..utils.files import existing_file
 
@@ -125,9 +126,15 @@ def translate(model, tokenizer, sentences: Sequence[str], batch_size: int = 32, 
 
     Batches hold sentences of similar length (sorted by token count, longest first, as OpenNMT-py does), so
     that little time goes to padding and to sentences whose batch-mates are still being decoded; the
-    translations come back in input order.
+    translations come back in input order. Beam search scored by the plain sum of log-probabilities
+    (`length_penalty=0`, as converted OpenNMT-py models have it) runs as `shrinking_beam_search`, which drops
+    finished sentences from the batch.
     """
     model.eval()
+    options = {**model.generation_config.to_dict(), **generate_kwargs}
+    beam_search = (options.get("num_beams") or 1) > 1 and not options.get("do_sample")
+    if beam_search and options.get("length_penalty") == 0 and (options.get("num_return_sequences") or 1) == 1:
+        generate_kwargs = {"custom_generate": shrinking_beam_search, **generate_kwargs}
     encoded = tokenizer(list(sentences))["input_ids"]
     order = sorted(range(len(sentences)), key=lambda index: -len(encoded[index]))
     outputs = [""] * len(sentences)

@@ -5,6 +5,7 @@ import torch
 from conftest import VARIANT_IDS, VARIANTS, tiny_config, tiny_model
 
 from hf_classic import RnnForSequenceClassification, RnnForTokenClassification, RnnSeq2SeqForConditionalGeneration
+from hf_classic.rnn_seq2seq import shrinking_beam_search
 
 
 def variant(attention, score, feeding, **overrides):
@@ -273,3 +274,33 @@ def test_a_classifier_learns_which_of_two_words_a_sentence_holds():
     accuracy = (model(input_ids).logits.argmax(-1) == labels).float().mean().item()
     assert loss.item() < first / 4
     assert accuracy > 0.95
+
+
+@pytest.mark.parametrize(("attention", "score", "feeding"), VARIANTS, ids=VARIANT_IDS)
+def test_shrinking_beam_search_equals_transformers_beam_search_and_drops_finished_rows(
+    attention, score, feeding, padded_batch
+):
+    input_ids, attention_mask, _ = padded_batch
+    model = variant(attention, score, feeding, cell="gru" if attention == "bahdanau" else "lstm")
+    options = dict(
+        input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=12, num_beams=4, length_penalty=0.0
+    )
+    expected = model.generate(**options, return_dict_in_generate=True, output_scores=True)
+    rows, forward = [], model.forward
+
+    def record_rows(*args, **kwargs):
+        rows.append(kwargs["decoder_input_ids"].shape[0])
+        return forward(*args, **kwargs)
+
+    model.forward = record_rows
+    shrunk = model.generate(**options, custom_generate=shrinking_beam_search, return_dict_in_generate=True)
+    assert torch.equal(shrunk.sequences, expected.sequences[:, : shrunk.sequences.shape[1]])
+    assert (expected.sequences[:, shrunk.sequences.shape[1] :] == model.config.pad_token_id).all()
+    torch.testing.assert_close(shrunk.sequences_scores, expected.sequences_scores, rtol=0, atol=1e-5)
+    assert rows == sorted(rows, reverse=True) and rows[0] == 12
+
+
+def test_shrinking_beam_search_needs_plain_sum_scores(padded_batch):
+    input_ids, attention_mask, _ = padded_batch
+    with pytest.raises(ValueError, match="pass length_penalty=0"):
+        tiny_model().generate(input_ids=input_ids, num_beams=2, custom_generate=shrinking_beam_search)

@@ -21,6 +21,7 @@ from hf_classic.formats.rnn_seq2seq_onmt import (
     export_onmt_checkpoint,
     load_onmt_checkpoint,
 )
+from hf_classic.rnn_seq2seq import shrinking_beam_search
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "onmt_rnn"
 MODELS = ["brnn_lstm_general", "rnn_gru_mlp_shared", "brnn_lstm_dot"]
@@ -63,9 +64,14 @@ def test_teacher_forced_log_probs_equal_opennmt_gold_scores(converted):
         assert abs(token_log_probs[row][kept].sum().item() - sentence["gold_score"]) < 1e-4
 
 
-@pytest.mark.parametrize(("mode", "beams"), [("greedy", 1), ("beam5", 5)])
-def test_generate_equals_onmt_translate_sentence_for_sentence(converted, mode, beams):
+@pytest.mark.parametrize(
+    ("mode", "beams", "decoding"),
+    [("greedy", 1, None), ("beam5", 5, None), ("beam5", 5, shrinking_beam_search)],
+    ids=["greedy", "beam5", "beam5-shrinking"],
+)
+def test_generate_equals_onmt_translate_sentence_for_sentence(converted, mode, beams, decoding):
     name, model, tokenizer = converted
+    options = {} if decoding is None else {"custom_generate": decoding}
     expected = json.loads((FIXTURES / f"{name}.scores.json").read_text())[mode]
     expected_lines = (FIXTURES / f"{name}.{mode}.txt").read_text(encoding="utf-8").splitlines()
     out = model.generate(
@@ -75,6 +81,7 @@ def test_generate_equals_onmt_translate_sentence_for_sentence(converted, mode, b
         do_sample=False,
         return_dict_in_generate=True,
         output_scores=True,
+        **options,
     )
     generated = [[index for index in row[1:] if index != tokenizer.pad_token_id] for row in out.sequences.tolist()]
     assert generated == [sentence["pred_ids"] for sentence in expected]
