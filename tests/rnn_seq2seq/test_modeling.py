@@ -303,4 +303,4 @@ def test_shrinking_beam_search_equals_transformers_beam_search_and_drops_finishe
 def test_shrinking_beam_search_needs_plain_sum_scores(padded_batch):
     input_ids, attention_mask, _ = padded_batch
     with pytest.raises(ValueError, match="pass length_penalty=0"):
-        tiny_model().generate(input_ids=input_ids, num_beams=2, custom_generate=shrinking_beam_search)
+        tiny_model().generate(input_ids=input_ids, num_beams=2, max_new_tokens=3, custom_generate=shrinking_beam_search)
