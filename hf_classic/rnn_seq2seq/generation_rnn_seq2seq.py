@@ -30,7 +30,7 @@ def shrinking_beam_search(
     model, input_ids, logits_processor=None, stopping_criteria=None, generation_config=None, **model_kwargs
 ):
     """Beam search over `input_ids (batch * beams, 1)` (generate() has already repeated every input `beams`
-    times); see the module docstring."""
+    times) with an `RnnSeq2SeqForConditionalGeneration` (its `decode_step`); see the module docstring."""
     beams = generation_config.num_beams
     if generation_config.num_return_sequences not in (None, 1):
         raise ValueError("shrinking_beam_search returns one sequence per input (num_return_sequences=1)")
@@ -43,9 +43,11 @@ def shrinking_beam_search(
     eos_ids = set(eos_ids if isinstance(eos_ids, list) else [eos_ids])
     pad = generation_config.pad_token_id
     max_new = generation_config.max_new_tokens or generation_config.max_length - input_ids.shape[1]
-    encoder_outputs, mask = model_kwargs["encoder_outputs"], model_kwargs["attention_mask"]
+    encoder_outputs, mask = model_kwargs["encoder_outputs"], model_kwargs.get("attention_mask")
     batch = input_ids.shape[0] // beams
     device = input_ids.device
+    if mask is None:
+        mask = torch.ones(encoder_outputs.last_hidden_state.shape[:2], dtype=torch.long, device=device)
 
     alive = torch.arange(batch, device=device)  # original index of each sentence still decoded
     scores = torch.full((batch, beams), float("-inf"), device=device)
@@ -55,12 +57,8 @@ def shrinking_beam_search(
     best: list[tuple[float, list[int]] | None] = [None] * batch
     for step in range(max_new):
         flat = sequences.reshape(len(alive) * beams, -1)
-        out = model(
-            decoder_input_ids=flat[:, -1:], encoder_outputs=encoder_outputs, attention_mask=mask, cache=cache,
-            use_cache=True,
-        )  # fmt: skip
-        cache = out.cache if "cache" in out else out.past_key_values
-        log_probs = torch.log_softmax(out.logits[:, -1].float(), dim=-1)
+        logits, cache = model.decode_step(flat[:, -1:], encoder_outputs, mask, cache)
+        log_probs = torch.log_softmax(logits[:, -1].float(), dim=-1)
         if logits_processor:
             log_probs = logits_processor(flat, log_probs)
         vocab = log_probs.shape[-1]

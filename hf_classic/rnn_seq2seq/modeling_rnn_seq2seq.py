@@ -431,6 +431,23 @@ class RnnSeq2SeqForConditionalGeneration(RnnSeq2SeqPreTrainedModel, GenerationMi
             None if feed is None else feed.index_select(0, beam_idx),
         )
 
+    def decode_step(
+        self,
+        decoder_input_ids: torch.LongTensor,
+        encoder_outputs: RnnEncoderOutput,
+        attention_mask: torch.Tensor,
+        state: RnnState | None,
+    ) -> tuple[torch.Tensor, RnnState]:
+        """`logits (batch, steps, decoder_vocab_size)` of `decoder_input_ids` decoded from `state` (None: the
+        encoder's final state), and the state after them: `forward` without its output objects, for decoding
+        loops."""
+        decoder = self.model.decoder
+        if state is None:
+            state = decoder.initial_state(encoder_outputs)
+        embeds = self.model.decoder_embed_tokens(decoder_input_ids)
+        attentional, _, state = decoder(embeds, encoder_outputs, attention_mask, state)
+        return self.lm_head(attentional), state
+
     def prepare_decoder_input_ids_from_labels(self, labels: torch.Tensor) -> torch.Tensor:
         return shift_tokens_right(labels, self.config.pad_token_id, self.config.decoder_start_token_id)
 

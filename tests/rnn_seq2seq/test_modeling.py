@@ -286,13 +286,13 @@ def test_shrinking_beam_search_equals_transformers_beam_search_and_drops_finishe
         input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=12, num_beams=4, length_penalty=0.0
     )
     expected = model.generate(**options, return_dict_in_generate=True, output_scores=True)
-    rows, forward = [], model.forward
+    rows, decode_step = [], model.decode_step
 
-    def record_rows(*args, **kwargs):
-        rows.append(kwargs["decoder_input_ids"].shape[0])
-        return forward(*args, **kwargs)
+    def record_rows(decoder_input_ids, *args):
+        rows.append(decoder_input_ids.shape[0])
+        return decode_step(decoder_input_ids, *args)
 
-    model.forward = record_rows
+    model.decode_step = record_rows
     shrunk = model.generate(**options, custom_generate=shrinking_beam_search, return_dict_in_generate=True)
     assert torch.equal(shrunk.sequences, expected.sequences[:, : shrunk.sequences.shape[1]])
     assert (expected.sequences[:, shrunk.sequences.shape[1] :] == model.config.pad_token_id).all()
