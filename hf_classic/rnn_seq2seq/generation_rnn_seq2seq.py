@@ -10,7 +10,8 @@ of those rows costs a full step. `shrinking_beam_search` is a decoding function 
   finished and their slots closed;
 - a sentence is done when its best continuation of the step ends in `</s>`; its best stored hypothesis is
   returned, and its rows leave the batch (encoder outputs, mask and RNN state alike);
-- at `max_new_tokens` the open hypotheses are stored unfinished.
+- at `max_new_tokens` the open hypotheses are stored unfinished (other stopping criteria are not applied;
+  logits processors are).
 
 With `length_penalty=0` transformers' own beam search ranks hypotheses the same way; on the OpenNMT-py
 fixtures both give `onmt_translate`'s translations, this one faster on mixed-length batches.
