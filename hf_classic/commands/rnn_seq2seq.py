@@ -132,6 +132,7 @@ def run_train(args: argparse.Namespace) -> None:
         num_beams=args.num_beams,
         seed=args.seed,
         threads=args.threads,
+        group_by_length=args.group_by_length,
     )
     metrics = train_translation(train, valid, test, model_options, options, args.output_dir, args.overwrite)
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
@@ -200,5 +201,8 @@ def register(verbs, families) -> None:
     fit.add_argument("--num-beams", type=int, default=5, help="beam size of the test translations")
     fit.add_argument("--seed", type=int, default=1234)
     fit.add_argument("--threads", type=int, default=1, help="torch threads (small RNNs run fastest on 1)")
+    fit.add_argument(
+        "--group-by-length", action="store_true", help="batches of similar lengths: faster, may learn less"
+    )
     fit.add_argument("--overwrite", action="store_true")
     train.set_defaults(handler=run_train)

@@ -94,3 +94,21 @@ def test_translate_batches_give_the_same_as_one_by_one():
     single = [translate(model, tokenizer, [sentence], num_beams=5, max_new_tokens=50)[0] for sentence in sentences]
     assert batched == single
     assert torch.get_num_threads() == 1
+
+
+def test_length_grouped_batches_still_score_the_test_set_in_order(tmp_path):
+    pairs = [pair for pair in read_parallel(DATA / "django.en", DATA / "django.fr") if 3 <= len(pair[0].split()) <= 8]
+    train, valid, _ = split_pairs(pairs, valid=10, test=10)
+    # Scored on learnt pairs, whose translations differ from sentence to sentence: any reordering shows.
+    test = train[:60]
+    model_options = dict(embedding_size=32, hidden_size=64, dropout=0.0, attention="luong", input_feeding=False)
+    options = TranslationTraining(
+        epochs=20, batch_size=16, learning_rate=0.01, num_beams=1, keep_best=False, group_by_length=True
+    )
+    metrics = train_translation(train, valid, test, model_options, options, tmp_path / "model")
+    model = AutoModelForSeq2SeqLM.from_pretrained(tmp_path / "model")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "model")
+    held_out = translate(model, tokenizer, [s for s, _ in test], num_beams=1, max_new_tokens=50)
+    expected = bleu_and_chrf(held_out, [t for _, t in test])
+    assert expected["bleu"] > 30
+    assert metrics["test_bleu"] == pytest.approx(expected["bleu"], abs=1e-6)
