@@ -5,6 +5,14 @@ Importing the package registers every family with transformers' Auto classes.
 
 from .elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
 from .registration import register_all
+from .rnn_seq2seq import (
+    RnnForSequenceClassification,
+    RnnForTokenClassification,
+    RnnSeq2SeqConfig,
+    RnnSeq2SeqForConditionalGeneration,
+    RnnSeq2SeqModel,
+    RnnSeq2SeqTokenizer,
+)
 from .word2vec import (
     Word2VecConfig,
     Word2VecForPreTraining,
@@ -22,6 +30,12 @@ __all__ = [
     "ElmoForPreTraining",
     "ElmoModel",
     "ElmoTokenizer",
+    "RnnForSequenceClassification",
+    "RnnForTokenClassification",
+    "RnnSeq2SeqConfig",
+    "RnnSeq2SeqForConditionalGeneration",
+    "RnnSeq2SeqModel",
+    "RnnSeq2SeqTokenizer",
     "Word2VecConfig",
     "Word2VecForPreTraining",
     "Word2VecModel",

@@ -20,11 +20,14 @@ VERBS = {
     "evaluate": "evaluate a saved model",
     "convert": "convert another tool's files into a model directory",
     "export": "write a model directory back in another tool's format",
+    "train": "train a model on task data",
+    "translate": "translate text with a saved model",
 }
 COMMAND_MODULES = (
     "hf_classic.commands.word2vec",
     "hf_classic.commands.vectors",
     "hf_classic.commands.elmo",
+    "hf_classic.commands.rnn_seq2seq",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
 )

@@ -43,3 +43,23 @@ def register_all() -> None:
         {"AutoModel": ElmoModel, "AutoModelForPreTraining": ElmoForPreTraining},
         ElmoTokenizer,
     )
+
+    from .rnn_seq2seq import (
+        RnnForSequenceClassification,
+        RnnForTokenClassification,
+        RnnSeq2SeqConfig,
+        RnnSeq2SeqForConditionalGeneration,
+        RnnSeq2SeqModel,
+        RnnSeq2SeqTokenizer,
+    )
+
+    register_family(
+        RnnSeq2SeqConfig,
+        {
+            "AutoModel": RnnSeq2SeqModel,
+            "AutoModelForSeq2SeqLM": RnnSeq2SeqForConditionalGeneration,
+            "AutoModelForTokenClassification": RnnForTokenClassification,
+            "AutoModelForSequenceClassification": RnnForSequenceClassification,
+        },
+        RnnSeq2SeqTokenizer,
+    )
