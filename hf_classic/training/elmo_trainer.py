@@ -19,7 +19,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -30,7 +30,8 @@ from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN
 from ..errors import InputFileError
 from ..utils.atomic import atomic_output_dir
 from ..utils.files import existing_dir
-from .corpus import check_corpus_files, stream_line_batches
+from .checkpoints import JsonState, corpus_fingerprint
+from .corpus import stream_line_batches
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class ElmoTrainingArguments:
 
 
 @dataclass
-class ElmoTrainingState:
+class ElmoTrainingState(JsonState):
     """Progress of a run, saved in checkpoints."""
 
     epoch: int = 0
@@ -92,21 +93,6 @@ class ElmoTrainingState:
     loss_steps: int = 0
     processes: int = 1
     corpus: list[list] = field(default_factory=list)
-
-    def to_json(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def from_json(cls, path: Path) -> ElmoTrainingState:
-        try:
-            return cls(**json.loads(path.read_text(encoding="utf-8")))
-        except (json.JSONDecodeError, TypeError) as error:
-            raise InputFileError(f"{path}: not a valid ELMo training state ({error})") from None
-
-
-def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
-    """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
-    return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
 
 
 def stream_sentences(

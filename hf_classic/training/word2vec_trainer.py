@@ -10,14 +10,12 @@ sentences; with one process this is plain single-machine word2vec.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 
 import numba
 import numpy as np
@@ -31,7 +29,8 @@ from ..word2vec.configuration_word2vec import Word2VecConfig
 from ..word2vec.modeling_word2vec import Word2VecForPreTraining
 from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
 from . import word2vec_kernels
-from .corpus import check_corpus_files, prefetch, stream_line_batches
+from .checkpoints import JsonState, corpus_fingerprint
+from .corpus import prefetch, stream_line_batches
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class Word2VecTrainingArguments:
 
 
 @dataclass
-class TrainingState:
+class TrainingState(JsonState):
     """Progress of a run, saved in checkpoints: where to continue and what has been done so far."""
 
     epoch: int = 0
@@ -83,22 +82,6 @@ class TrainingState:
     seconds: float = 0.0
     processes: int = 1
     corpus: list[list] = field(default_factory=list)
-
-    def to_json(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-
-    @classmethod
-    def from_json(cls, path: Path) -> TrainingState:
-        try:
-            values = json.loads(path.read_text(encoding="utf-8"))
-            return cls(**values)
-        except (json.JSONDecodeError, TypeError) as error:
-            raise InputFileError(f"{path}: not a valid training state ({error})") from None
-
-
-def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
-    """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
-    return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
 
 
 @dataclass

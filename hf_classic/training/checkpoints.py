@@ -1,0 +1,31 @@
+"""What every family's training checkpoints share: progress saved as JSON, and the corpus fingerprint that
+tells a resumed run it reads the same corpus."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+from ..errors import InputFileError
+from .corpus import check_corpus_files
+
+
+class JsonState:
+    """Mixin for a dataclass of training progress: `to_json(path)` and `from_json(path)`."""
+
+    def to_json(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def from_json(cls, path: Path):
+        try:
+            return cls(**json.loads(path.read_text(encoding="utf-8")))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise InputFileError(f"{path}: not a valid {cls.__name__} ({error})") from None
+
+
+def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
+    """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
+    return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
