@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import InputFileError
+from ..utils.files import existing_dir
 from .corpus import check_corpus_files
 
 
@@ -29,3 +30,27 @@ class JsonState:
 def corpus_fingerprint(paths: Sequence[str]) -> list[list]:
     """`[[name, size], ...]` of the corpus files: enough to tell that a resumed run reads the same corpus."""
     return [[Path(path).name, Path(path).stat().st_size] for path in check_corpus_files(paths)]
+
+
+def checkpoint_state_file(path, state_name: str, family: str) -> Path:
+    """The progress file of the checkpoint folder `path`; `InputFileError` if `path` is no such checkpoint."""
+    path = existing_dir(path, "checkpoint directory")
+    state_file = path / state_name
+    if not state_file.is_file():
+        raise InputFileError(f"{state_file}: not found; {path} is not a {family} training checkpoint")
+    return state_file
+
+
+def check_same_run(path, saved_corpus: list[list], corpus: Sequence[str], saved_processes: int, processes: int):
+    """Refuse to resume the checkpoint at `path` on another corpus or with another number of processes."""
+    fingerprint = corpus_fingerprint(corpus)
+    if saved_corpus != fingerprint:
+        raise InputFileError(
+            f"{path}: checkpoint was made on corpus {saved_corpus}, not on {fingerprint}; "
+            "resume with the same --corpus files"
+        )
+    if saved_processes != processes:
+        raise ValueError(
+            f"{path}: checkpoint was made with {saved_processes} process(es), now {processes}; "
+            "resume with the same number of processes"
+        )

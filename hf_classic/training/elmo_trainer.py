@@ -29,8 +29,7 @@ from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoTokenizer
 from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN, split_words
 from ..errors import InputFileError
 from ..utils.atomic import atomic_output_dir
-from ..utils.files import existing_dir
-from .checkpoints import JsonState, corpus_fingerprint
+from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import stream_line_batches
 
 logger = logging.getLogger(__name__)
@@ -243,25 +242,15 @@ class ElmoTrainer:
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, args: ElmoTrainingArguments, accelerator=None) -> ElmoTrainer:
         """A trainer that continues the run saved at `path` (see `save_checkpoint`) where it stopped."""
-        path = existing_dir(path, "checkpoint directory")
-        state_file = path / TRAINING_STATE_FILE
-        if not state_file.is_file():
-            raise InputFileError(f"{state_file}: not found; {path} is not an ELMo training checkpoint")
+        state_file = checkpoint_state_file(path, TRAINING_STATE_FILE, "ELMo")
+        path = state_file.parent
         tokenizer = ElmoTokenizer.from_pretrained(path)
         model = ElmoForPreTraining.from_pretrained(path, dtype=torch.float32)
         trainer = cls(model.config, tokenizer, args, accelerator, model=model)
         trainer.state = ElmoTrainingState.from_json(state_file)
-        fingerprint = corpus_fingerprint(args.corpus)
-        if trainer.state.corpus != fingerprint:
-            raise InputFileError(
-                f"{path}: checkpoint was made on corpus {trainer.state.corpus}, not on {fingerprint}; "
-                "resume with the same --corpus files"
-            )
-        if trainer.state.processes != trainer.accelerator.num_processes:
-            raise ValueError(
-                f"{path}: checkpoint was made with {trainer.state.processes} process(es), now "
-                f"{trainer.accelerator.num_processes}; resume with the same number of processes"
-            )
+        check_same_run(
+            path, trainer.state.corpus, args.corpus, trainer.state.processes, trainer.accelerator.num_processes
+        )
         trainer.optimizer.load_state_dict(torch.load(path / OPTIMIZER_FILE, weights_only=True))
         random_states = torch.load(path / RANDOM_STATE_FILE, weights_only=True)
         torch.set_rng_state(random_states[trainer.accelerator.process_index])

@@ -24,12 +24,11 @@ from tqdm.auto import tqdm
 
 from ..errors import InputFileError
 from ..utils.atomic import atomic_output_dir
-from ..utils.files import existing_dir
 from ..word2vec.configuration_word2vec import Word2VecConfig
 from ..word2vec.modeling_word2vec import Word2VecForPreTraining
 from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
 from . import word2vec_kernels
-from .checkpoints import JsonState, corpus_fingerprint
+from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import prefetch, stream_line_batches
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
@@ -184,25 +183,15 @@ class Word2VecTrainer:
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, args: Word2VecTrainingArguments, accelerator=None):
         """A trainer that continues the run saved at `path` (see `save_checkpoint`) where it stopped."""
-        path = existing_dir(path, "checkpoint directory")
-        state_file = path / TRAINING_STATE_FILE
-        if not state_file.is_file():
-            raise InputFileError(f"{state_file}: not found; {path} is not a word2vec training checkpoint")
+        state_file = checkpoint_state_file(path, TRAINING_STATE_FILE, "word2vec")
+        path = state_file.parent
         tokenizer = Word2VecTokenizer.from_pretrained(path)
         model = Word2VecForPreTraining.from_pretrained(path, dtype=torch.float32)
         trainer = cls(model.config, tokenizer, args, accelerator, model=model)
         trainer.state = TrainingState.from_json(state_file)
-        fingerprint = corpus_fingerprint(args.corpus)
-        if trainer.state.corpus != fingerprint:
-            raise InputFileError(
-                f"{path}: checkpoint was made on corpus {trainer.state.corpus}, not on {fingerprint}; "
-                "resume with the same --corpus files"
-            )
-        if trainer.state.processes != trainer.accelerator.num_processes:
-            raise ValueError(
-                f"{path}: checkpoint was made with {trainer.state.processes} process(es), now "
-                f"{trainer.accelerator.num_processes}; resume with the same number of processes"
-            )
+        check_same_run(
+            path, trainer.state.corpus, args.corpus, trainer.state.processes, trainer.accelerator.num_processes
+        )
         return trainer
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
