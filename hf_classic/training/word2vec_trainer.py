@@ -327,7 +327,7 @@ class Word2VecTrainer:
                     self._average_across_processes()
                     state.words_done += len(tokens) * world
                     state.blocks_done += 1
-                    bar.update(raw_words * world)
+                    bar.update(len(tokens) * world)
                     if self._checkpoint_due(last_checkpoint):
                         state.seconds = seconds_before + time.perf_counter() - start_time
                         self.save_checkpoint(self.args.checkpoint_dir)
