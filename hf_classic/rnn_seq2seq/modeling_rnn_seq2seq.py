@@ -513,8 +513,9 @@ class RnnSeq2SeqForConditionalGeneration(RnnSeq2SeqPreTrainedModel, GenerationMi
         return Seq2SeqLMOutput(**result)
 
 
-class RnnForTokenClassification(RnnSeq2SeqPreTrainedModel):
-    """The encoder with a label per token ("N v N"): `logits (batch, seq, num_labels) = W h_j + b`."""
+class RnnEncoderClassifierBase(RnnSeq2SeqPreTrainedModel):
+    """The encoder, dropout and a linear classifier `hidden_size -> num_labels`; the heads below differ only in
+    which encoder states they classify."""
 
     def __init__(self, config: RnnSeq2SeqConfig):
         super().__init__(config)
@@ -526,6 +527,10 @@ class RnnForTokenClassification(RnnSeq2SeqPreTrainedModel):
 
     def get_input_embeddings(self):
         return self.encoder.embed_tokens
+
+
+class RnnForTokenClassification(RnnEncoderClassifierBase):
+    """The encoder with a label per token ("N v N"): `logits (batch, seq, num_labels) = W h_j + b`."""
 
     def forward(
         self,
@@ -544,23 +549,12 @@ class RnnForTokenClassification(RnnSeq2SeqPreTrainedModel):
         return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
-class RnnForSequenceClassification(RnnSeq2SeqPreTrainedModel):
+class RnnForSequenceClassification(RnnEncoderClassifierBase):
     """The encoder with one label per sequence ("N v 1"): `logits (batch, num_labels) = W h_last + b`, where
     `h_last` is the top layer's final state (`[forward ; backward]` when bidirectional).
 
     The loss is cross-entropy, or mean squared error when `num_labels == 1` (regression).
     """
-
-    def __init__(self, config: RnnSeq2SeqConfig):
-        super().__init__(config)
-        self.num_labels = config.num_labels
-        self.encoder = RnnEncoder(config)
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
-        self.post_init()
-
-    def get_input_embeddings(self):
-        return self.encoder.embed_tokens
 
     def forward(
         self,
