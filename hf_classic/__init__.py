@@ -3,7 +3,14 @@
 Importing the package registers every family with transformers' Auto classes.
 """
 
-from .elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
+from .elmo import (
+    ElmoConfig,
+    ElmoForPreTraining,
+    ElmoForSequenceClassification,
+    ElmoForTokenClassification,
+    ElmoModel,
+    ElmoTokenizer,
+)
 from .registration import register_all
 from .rnn_seq2seq import (
     RnnForSequenceClassification,
@@ -16,6 +23,8 @@ from .rnn_seq2seq import (
 from .word2vec import (
     Word2VecConfig,
     Word2VecForPreTraining,
+    Word2VecForSequenceClassification,
+    Word2VecForTokenClassification,
     Word2VecModel,
     Word2VecTokenizer,
     WordVectors,
@@ -28,6 +37,8 @@ register_all()
 __all__ = [
     "ElmoConfig",
     "ElmoForPreTraining",
+    "ElmoForSequenceClassification",
+    "ElmoForTokenClassification",
     "ElmoModel",
     "ElmoTokenizer",
     "RnnForSequenceClassification",
@@ -38,6 +49,8 @@ __all__ = [
     "RnnSeq2SeqTokenizer",
     "Word2VecConfig",
     "Word2VecForPreTraining",
+    "Word2VecForSequenceClassification",
+    "Word2VecForTokenClassification",
     "Word2VecModel",
     "Word2VecTokenizer",
     "WordVectors",

@@ -28,20 +28,27 @@ def register_family(config_class, models: dict[str, type], tokenizer_class=None)
 
 def register_all() -> None:
     """Register every family shipped with hf_classic."""
-    from .word2vec import Word2VecConfig, Word2VecForPreTraining, Word2VecModel, Word2VecTokenizer
+    from . import elmo, word2vec
 
     register_family(
-        Word2VecConfig,
-        {"AutoModel": Word2VecModel, "AutoModelForPreTraining": Word2VecForPreTraining},
-        Word2VecTokenizer,
+        word2vec.Word2VecConfig,
+        {
+            "AutoModel": word2vec.Word2VecModel,
+            "AutoModelForPreTraining": word2vec.Word2VecForPreTraining,
+            "AutoModelForSequenceClassification": word2vec.Word2VecForSequenceClassification,
+            "AutoModelForTokenClassification": word2vec.Word2VecForTokenClassification,
+        },
+        word2vec.Word2VecTokenizer,
     )
-
-    from .elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
-
     register_family(
-        ElmoConfig,
-        {"AutoModel": ElmoModel, "AutoModelForPreTraining": ElmoForPreTraining},
-        ElmoTokenizer,
+        elmo.ElmoConfig,
+        {
+            "AutoModel": elmo.ElmoModel,
+            "AutoModelForPreTraining": elmo.ElmoForPreTraining,
+            "AutoModelForSequenceClassification": elmo.ElmoForSequenceClassification,
+            "AutoModelForTokenClassification": elmo.ElmoForTokenClassification,
+        },
+        elmo.ElmoTokenizer,
     )
 
     from .rnn_seq2seq import (

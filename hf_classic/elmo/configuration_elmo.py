@@ -4,6 +4,8 @@ layers are mixed into contextual word vectors. The fields hold everything in bil
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
+from .task_heads import validate_task_head
+
 ACTIVATIONS = ("relu", "tanh")
 
 
@@ -44,6 +46,12 @@ class ElmoConfig(PreTrainedConfig):
             (`num_layers + 1` values).
         scalar_mix_gamma (`float`): the scale `gamma` of the mix.
         do_layer_norm (`bool`): normalise each layer over its unmasked elements before mixing.
+        freeze_pretrained (`bool`): downstream heads only: keep the pre-trained bottom fixed (feature-based,
+            the biLM; the heads' own scalar mix still learns) instead of fine-tuning it with the head.
+        head_encoder (`str`): downstream heads: `"bilstm"` (one BiLSTM layer over the mixed ELMo vectors) or `"none"`.
+        head_pooling (`str`): sequence classification: `"max"` or `"mean"` over the real positions.
+        head_hidden_size (`int`): units per direction of the head's BiLSTM.
+        classifier_dropout (`float`): dropout before the heads' linear classifier.
     """
 
     model_type = "elmo"
@@ -69,6 +77,11 @@ class ElmoConfig(PreTrainedConfig):
     scalar_mix_gamma: float | int = 1.0
     do_layer_norm: bool = False
     tie_word_embeddings: bool = False
+    freeze_pretrained: bool = False
+    head_encoder: str = "bilstm"
+    head_pooling: str = "max"
+    head_hidden_size: int = 128
+    classifier_dropout: float | int = 0.1
 
     def __post_init__(self, **kwargs):
         if self.filters is None:
@@ -87,6 +100,10 @@ class ElmoConfig(PreTrainedConfig):
     def hidden_size(self) -> int:
         """Size of every output layer: `2 * projection_dim` (forward and backward)."""
         return 2 * self.projection_dim
+
+    def validate_heads(self):
+        """Check the options of the downstream heads."""
+        validate_task_head(self)
 
     def validate_elmo(self):
         """Check every value; each error names the key, the value found and what is allowed."""

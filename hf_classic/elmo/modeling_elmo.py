@@ -29,10 +29,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutput
+from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
 from .configuration_elmo import ElmoConfig
+from .task_heads import (
+    FreezablePretrainedMixin,
+    SequenceClassificationHead,
+    TokenClassificationHead,
+    sequence_classification_loss,
+    token_classification_loss,
+)
 
 BEGIN_OF_WORD = 259
 END_OF_WORD = 260
@@ -247,6 +254,8 @@ class ElmoForPreTrainingOutput(ModelOutput):
 AUTO_MAP = {
     "AutoModel": "modeling_elmo.ElmoModel",
     "AutoModelForPreTraining": "modeling_elmo.ElmoForPreTraining",
+    "AutoModelForSequenceClassification": "modeling_elmo.ElmoForSequenceClassification",
+    "AutoModelForTokenClassification": "modeling_elmo.ElmoForTokenClassification",
 }
 
 
@@ -278,6 +287,8 @@ class ElmoPreTrainedModel(PreTrainedModel):
         elif isinstance(module, (nn.Linear, nn.Conv1d)):
             nn.init.xavier_uniform_(module.weight)
             nn.init.zeros_(module.bias)
+        else:
+            super()._init_weights(module)
 
 
 class ElmoBiLm(nn.Module):
@@ -506,11 +517,88 @@ class ElmoForPreTraining(ElmoPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
 
+class ElmoHeadBase(FreezablePretrainedMixin, ElmoPreTrainedModel):
+    """ELMo under a task head (`head`, from `task_heads`): the task's own scalar mix of the biLM's layers, then
+    the head's BiLSTM or linear classifier. With `config.freeze_pretrained` the biLM stays fixed and only the mix
+    and the head learn (ELMo's feature-based use); otherwise the biLM is fine-tuned too."""
+
+    _keys_to_ignore_on_load_unexpected = [r"^lm_head\."]
+    head_class: type[nn.Module]
+    pretrained_bottom = "elmo.bilm"
+
+    def __init__(self, config: ElmoConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.elmo = ElmoModel(config)
+        self.head = self.head_class(config, config.hidden_size)
+        self.post_init()
+        self.apply_freeze_pretrained()
+
+    def token_vectors(self, input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(batch, seq, 2 * projection_dim)` mixed vectors and the `(batch, seq)` word mask."""
+        mask = self.elmo.compute_mask(input_ids, attention_mask)
+        return self.elmo(input_ids, attention_mask=mask).last_hidden_state, mask
+
+
+class ElmoForSequenceClassification(ElmoHeadBase):
+    """One label (or regression value, or label set) per sentence or sentence pair (`ElmoTokenizer(text,
+    text_pair=...)` puts a separator word between the two).
+
+    forward: `input_ids (batch, seq, max_characters_per_token)`, `attention_mask (batch, seq)` →
+    `logits (batch, num_labels)`; with `labels`, the loss of `config.problem_type` (BERT's conventions).
+    """
+
+    head_class = SequenceClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SequenceClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
+        output = SequenceClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
+class ElmoForTokenClassification(ElmoHeadBase):
+    """One label per word (tagging; ELMo's tokens are whole words, so labels align with them one to one).
+
+    forward: `input_ids (batch, seq, max_characters_per_token)`, `attention_mask (batch, seq)` →
+    `logits (batch, seq, num_labels)`; with `labels (batch, seq)`, cross entropy over the real words whose label
+    is not -100.
+    """
+
+    head_class = TokenClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = token_classification_loss(logits, labels, mask) if labels is not None else None
+        output = TokenClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
 __all__ = [
     "ElmoBiLm",
     "ElmoCharacterEncoder",
     "ElmoForPreTraining",
     "ElmoForPreTrainingOutput",
+    "ElmoForSequenceClassification",
+    "ElmoForTokenClassification",
     "ElmoModel",
     "ElmoPreTrainedModel",
     "ScalarMix",

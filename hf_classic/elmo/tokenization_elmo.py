@@ -21,6 +21,7 @@ VOCAB_FILE = "vocab.txt"
 BEGIN_OF_SENTENCE = "<S>"
 END_OF_SENTENCE = "</S>"
 UNKNOWN = "<UNK>"
+PAIR_SEPARATOR = "<sep>"
 WORD_PATTERN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
 
 
@@ -50,6 +51,8 @@ class ElmoTokenizer(PreTrainedTokenizer):
     `tokenizer("I play football .")` splits raw text with `split_words`; `tokenizer([["I", "play"]],
     is_split_into_words=True)` takes words as given (AllenNLP's `batch_to_ids` input). Sentences are padded to the
     longest of the batch; `max_length` with `truncation=True` keeps the first `max_length` words.
+    `tokenizer(text, text_pair=other)` reads a sentence pair as one sequence, `text <sep> other`: the model's own
+    `<S>`/`</S>` start and end it, and the word `<sep>` marks the boundary.
     With a vocabulary, `return_labels=True` adds `labels (batch, seq + 2)`: the word ids of
     `<S> w_1 ... w_n </S>`, then -100 (the targets of `ElmoForPreTraining`).
     """
@@ -105,6 +108,7 @@ class ElmoTokenizer(PreTrainedTokenizer):
     def __call__(
         self,
         text: str | list[str] | list[list[str]],
+        text_pair: str | list[str] | list[list[str]] | None = None,
         is_split_into_words: bool = False,
         truncation: bool | None = None,
         max_length: int | None = None,
@@ -117,15 +121,15 @@ class ElmoTokenizer(PreTrainedTokenizer):
 
         `text`: a string or a list of strings (one sentence each); with `is_split_into_words`, a list of words
         (one sentence) or a list of lists of words. One sentence gives unbatched lists unless `return_tensors`
-        is set. Other keyword arguments (`padding`, ...) are accepted and ignored: padding is always to the
+        is set. `text_pair`, of the same form, gives the second sentence of each pair. Other keyword arguments (`padding`, ...) are accepted and ignored: padding is always to the
         longest sentence, as `batch_to_ids` does.
         """
-        if is_split_into_words:
-            single = not text or isinstance(text[0], str)
-            sentences = [list(text)] if single else [list(words) for words in text]
-        else:
-            single = isinstance(text, str)
-            sentences = [split_words(line) for line in ([text] if single else text)]
+        single, sentences = self._words(text, is_split_into_words)
+        if text_pair is not None:
+            _, second = self._words(text_pair, is_split_into_words)
+            if len(second) != len(sentences):
+                raise ValueError(f"text_pair: expected {len(sentences)} sentences like text, got {len(second)}")
+            sentences = [first + [PAIR_SEPARATOR] + other for first, other in zip(sentences, second, strict=True)]
         if truncation and max_length is not None:
             sentences = [words[:max_length] for words in sentences]
         longest = max((len(words) for words in sentences), default=0)
@@ -144,6 +148,15 @@ class ElmoTokenizer(PreTrainedTokenizer):
         if single and return_tensors is None:
             data = {key: value[0] for key, value in data.items()}
         return BatchEncoding(data, tensor_type=return_tensors)
+
+    @staticmethod
+    def _words(text, is_split_into_words: bool) -> tuple[bool, list[list[str]]]:
+        """Whether `text` is one sentence, and its sentences as lists of words."""
+        if is_split_into_words:
+            single = not text or isinstance(text[0], str)
+            return single, [list(text)] if single else [list(words) for words in text]
+        single = isinstance(text, str)
+        return single, [split_words(line) for line in ([text] if single else text)]
 
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str, ...]:
         """Write `vocab.txt` (one word per line, in id order) when there is a vocabulary."""

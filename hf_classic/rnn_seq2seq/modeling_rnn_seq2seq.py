@@ -38,6 +38,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_rnn_seq2seq import RnnSeq2SeqConfig
 from .pipeline_rnn_seq2seq import CUSTOM_PIPELINES
+from .task_heads import sequence_classification_loss, token_classification_loss
 
 # transformers 5.24 renamed the output field and forward argument `past_key_values` to `cache`.
 CACHE_FIELD = "cache" if "cache" in Seq2SeqLMOutput.__dataclass_fields__ else "past_key_values"
@@ -545,7 +546,8 @@ class RnnForTokenClassification(RnnEncoderClassifierBase):
         logits = self.classifier(self.dropout(encoded.last_hidden_state))
         loss = None
         if labels is not None:
-            loss = F.cross_entropy(logits.reshape(-1, self.num_labels), labels.reshape(-1), ignore_index=-100)
+            mask = attention_mask if attention_mask is not None else torch.ones_like(input_ids)
+            loss = token_classification_loss(logits, labels, mask)
         return TokenClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 
@@ -553,7 +555,7 @@ class RnnForSequenceClassification(RnnEncoderClassifierBase):
     """The encoder with one label per sequence ("N v 1"): `logits (batch, num_labels) = W h_last + b`, where
     `h_last` is the top layer's final state (`[forward ; backward]` when bidirectional).
 
-    The loss is cross-entropy, or mean squared error when `num_labels == 1` (regression).
+    The loss follows BERT's `problem_type` conventions (regression, single- or multi-label).
     """
 
     def forward(
@@ -567,12 +569,7 @@ class RnnForSequenceClassification(RnnEncoderClassifierBase):
     ) -> SequenceClassifierOutput:
         encoded = self.encoder(input_ids, attention_mask=attention_mask, output_hidden_states=output_hidden_states)
         logits = self.classifier(self.dropout(encoded.final_hidden_state[:, -1]))
-        loss = None
-        if labels is not None:
-            if self.num_labels == 1:
-                loss = F.mse_loss(logits.squeeze(-1), labels.float())
-            else:
-                loss = F.cross_entropy(logits, labels)
+        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits, hidden_states=encoded.hidden_states)
 
 

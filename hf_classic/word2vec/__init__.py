@@ -5,6 +5,8 @@ from .keyed_vectors import WordNotInVocabularyError, WordVectors
 from .modeling_word2vec import (
     Word2VecForPreTraining,
     Word2VecForPreTrainingOutput,
+    Word2VecForSequenceClassification,
+    Word2VecForTokenClassification,
     Word2VecModel,
     Word2VecPreTrainedModel,
 )
@@ -14,6 +16,8 @@ __all__ = [
     "Word2VecConfig",
     "Word2VecForPreTraining",
     "Word2VecForPreTrainingOutput",
+    "Word2VecForSequenceClassification",
+    "Word2VecForTokenClassification",
     "Word2VecModel",
     "Word2VecPreTrainedModel",
     "Word2VecTokenizer",

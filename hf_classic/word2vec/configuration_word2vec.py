@@ -4,6 +4,8 @@ hierarchical softmax, with gensim's names for every hyper-parameter."""
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
+from .task_heads import validate_task_head
+
 ARCHITECTURES = ("skipgram", "cbow")
 OBJECTIVES = ("negative", "hierarchical", "both")
 
@@ -36,6 +38,12 @@ class Word2VecConfig(PreTrainedConfig):
             hierarchical-softmax buffers).
         pad_token_id (`int`): id of `<pad>`, whose vector is kept at zero.
         unk_token_id (`int`): id of `<unk>`, the row given to out-of-vocabulary words.
+        freeze_pretrained (`bool`): downstream heads only: keep the pre-trained bottom fixed (feature-based,
+            the word vectors) instead of fine-tuning it with the head.
+        head_encoder (`str`): downstream heads: `"bilstm"` (one BiLSTM layer over the word vectors) or `"none"`.
+        head_pooling (`str`): sequence classification: `"max"` or `"mean"` over the real positions.
+        head_hidden_size (`int`): units per direction of the head's BiLSTM.
+        classifier_dropout (`float`): dropout before the heads' linear classifier.
     """
 
     model_type = "word2vec"
@@ -58,6 +66,11 @@ class Word2VecConfig(PreTrainedConfig):
     pad_token_id: int | None = 0
     unk_token_id: int | None = 1
     tie_word_embeddings: bool = False
+    freeze_pretrained: bool = False
+    head_encoder: str = "bilstm"
+    head_pooling: str = "max"
+    head_hidden_size: int = 128
+    classifier_dropout: float | int = 0.1
 
     @property
     def uses_negative_sampling(self) -> bool:
@@ -66,6 +79,10 @@ class Word2VecConfig(PreTrainedConfig):
     @property
     def uses_hierarchical_softmax(self) -> bool:
         return self.objective in ("hierarchical", "both")
+
+    def validate_heads(self):
+        """Check the options of the downstream heads."""
+        validate_task_head(self)
 
     def validate_word2vec(self):
         """Check every value; each error names the key, the value found and what is allowed."""

@@ -20,11 +20,18 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutput
+from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput, TokenClassifierOutput
 from transformers.utils import ModelOutput
 
 from .configuration_word2vec import Word2VecConfig
 from .keyed_vectors import WordVectors
+from .task_heads import (
+    FreezablePretrainedMixin,
+    SequenceClassificationHead,
+    TokenClassificationHead,
+    sequence_classification_loss,
+    token_classification_loss,
+)
 
 
 @dataclass
@@ -47,7 +54,10 @@ class Word2VecForPreTrainingOutput(ModelOutput):
 AUTO_MAP = {
     "AutoModel": "modeling_word2vec.Word2VecModel",
     "AutoModelForPreTraining": "modeling_word2vec.Word2VecForPreTraining",
+    "AutoModelForSequenceClassification": "modeling_word2vec.Word2VecForSequenceClassification",
+    "AutoModelForTokenClassification": "modeling_word2vec.Word2VecForTokenClassification",
 }
+PRETRAINING_ONLY_KEYS = [r"^output_vectors", r"^node_vectors", r"^noise_distribution", r"^huffman_"]
 
 
 class Word2VecPreTrainedModel(PreTrainedModel):
@@ -63,7 +73,8 @@ class Word2VecPreTrainedModel(PreTrainedModel):
 
     @torch.no_grad()
     def _init_weights(self, module):
-        """Input vectors uniform in ±0.5/vector_size (word2vec.c), output weights zero, `<pad>` row zero."""
+        """Input vectors uniform in ±0.5/vector_size (word2vec.c), output weights zero, `<pad>` row zero; the
+        layers of task heads as transformers initialises them."""
         if isinstance(module, nn.Embedding):
             bound = 0.5 / module.embedding_dim
             nn.init.uniform_(module.weight, -bound, bound)
@@ -73,6 +84,8 @@ class Word2VecPreTrainedModel(PreTrainedModel):
             for parameter in (module.output_vectors, module.node_vectors):
                 if parameter is not None:
                     nn.init.zeros_(parameter)
+        else:
+            super()._init_weights(module)
 
 
 class Word2VecModel(Word2VecPreTrainedModel):
@@ -82,7 +95,7 @@ class Word2VecModel(Word2VecPreTrainedModel):
     `attention_mask` is 0 are zero vectors.
     """
 
-    _keys_to_ignore_on_load_unexpected = [r"^output_vectors", r"^node_vectors", r"^noise_distribution", r"^huffman_"]
+    _keys_to_ignore_on_load_unexpected = PRETRAINING_ONLY_KEYS
 
     def __init__(self, config: Word2VecConfig):
         super().__init__(config)
@@ -259,9 +272,93 @@ class Word2VecForPreTraining(Word2VecPreTrainedModel):
         return output if return_dict else output.to_tuple()
 
 
+class Word2VecHeadBase(FreezablePretrainedMixin, Word2VecPreTrainedModel):
+    """word2vec's input vectors under a task head (`head`, from `task_heads`): the vectors of `input_ids (batch,
+    seq)` feed the head's BiLSTM or pooling encoder. With `config.freeze_pretrained` the vectors stay fixed
+    (feature-based); otherwise they are fine-tuned with the head."""
+
+    _keys_to_ignore_on_load_unexpected = PRETRAINING_ONLY_KEYS
+    head_class: type[nn.Module]
+    pretrained_bottom = "word2vec"
+
+    def __init__(self, config: Word2VecConfig):
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.word2vec = Word2VecModel(config)
+        self.head = self.head_class(config, config.vector_size)
+        self.post_init()
+        self.apply_freeze_pretrained()
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.word2vec.embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding):
+        self.word2vec.embeddings = value
+        value.requires_grad_(not self.config.freeze_pretrained)
+
+    def token_vectors(self, input_ids, attention_mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(batch, seq, vector_size)` vectors and the `(batch, seq)` mask (all ones when none is given)."""
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        return self.word2vec(input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
+
+
+class Word2VecForSequenceClassification(Word2VecHeadBase):
+    """One label (or regression value, or label set) per sequence, or per sentence pair when the tokenizer
+    marks pairs (`Word2VecTokenizer.add_boundary_markers`).
+
+    forward: `input_ids (batch, seq)`, `attention_mask (batch, seq)` → `logits (batch, num_labels)`; with
+    `labels`, the loss of `config.problem_type` (BERT's conventions).
+    """
+
+    head_class = SequenceClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SequenceClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
+        output = SequenceClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
+class Word2VecForTokenClassification(Word2VecHeadBase):
+    """One label per token (tagging).
+
+    forward: `input_ids (batch, seq)`, `attention_mask (batch, seq)` → `logits (batch, seq, num_labels)`; with
+    `labels (batch, seq)`, cross entropy over the real positions whose label is not -100.
+    """
+
+    head_class = TokenClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = token_classification_loss(logits, labels, mask) if labels is not None else None
+        output = TokenClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
 __all__ = [
     "Word2VecPreTrainedModel",
     "Word2VecModel",
     "Word2VecForPreTraining",
     "Word2VecForPreTrainingOutput",
+    "Word2VecForSequenceClassification",
+    "Word2VecForTokenClassification",
 ]

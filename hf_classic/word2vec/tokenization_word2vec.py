@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from tokenizers import Tokenizer, normalizers, pre_tokenizers
+from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
 from tokenizers.models import WordLevel
 from transformers import TokenizersBackend
 
 PAD_TOKEN = "<pad>"
 UNK_TOKEN = "<unk>"
+START_TOKEN, SEPARATOR_TOKEN, END_TOKEN = "<s>", "<sep>", "</s>"
 WORD_COUNTS_FILE = "word_counts.txt"
 
 
@@ -57,6 +58,27 @@ class Word2VecTokenizer(TokenizersBackend):
         tokenizer = cls(tokenizer_object=backend, unk_token=UNK_TOKEN, pad_token=PAD_TOKEN)
         tokenizer._word_counts = [0, 0] + [int(count) for _, count in pairs]
         return tokenizer
+
+    def add_boundary_markers(self) -> Word2VecTokenizer:
+        """Add start, separator and end markers for downstream tasks, in place, and return the tokenizer.
+
+        Afterwards `tokenizer(text)` encodes `<s> text </s>` and `tokenizer(text, text_pair)` encodes
+        `<s> text <sep> text_pair </s>` (`token_type_ids` 0 then 1), the input transformation with which one
+        sequence model reads sentence pairs. The markers get new ids after the words (count 0), so the model
+        needs `model.resize_token_embeddings(len(tokenizer))`. Calling it again changes nothing.
+        """
+        if self.sep_token == SEPARATOR_TOKEN:
+            return self
+        counts = self.word_counts
+        self.add_special_tokens({"bos_token": START_TOKEN, "sep_token": SEPARATOR_TOKEN, "eos_token": END_TOKEN})
+        self._word_counts = counts + [0] * (len(self) - len(counts))
+        ids = {token: self.convert_tokens_to_ids(token) for token in (START_TOKEN, SEPARATOR_TOKEN, END_TOKEN)}
+        self._tokenizer.post_processor = processors.TemplateProcessing(
+            single=f"{START_TOKEN} $A {END_TOKEN}",
+            pair=f"{START_TOKEN} $A {SEPARATOR_TOKEN} $B:1 {END_TOKEN}:1",
+            special_tokens=list(ids.items()),
+        )
+        return self
 
     @property
     def word_counts(self) -> list[int]:

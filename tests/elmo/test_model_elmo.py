@@ -52,7 +52,13 @@ def test_saved_model_loads_with_auto_classes_and_gives_the_same_features(convert
     model, tokenizer = converted
     model.save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
-    assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForPreTraining"}
+    assert set(config["auto_map"]) == {
+        "AutoConfig",
+        "AutoModel",
+        "AutoModelForPreTraining",
+        "AutoModelForSequenceClassification",
+        "AutoModelForTokenClassification",
+    }
     assert isinstance(AutoConfig.from_pretrained(tmp_path), ElmoConfig)
     loaded = AutoModel.from_pretrained(tmp_path).eval()
     assert isinstance(loaded, ElmoModel)

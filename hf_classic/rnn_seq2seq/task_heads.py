@@ -1,0 +1,1 @@
+../heads/task_heads.py
