@@ -9,6 +9,8 @@ Run: `python examples/train_translation.py .data/wheels/*.whl --output runs/tran
 Each attention type is trained on the same split with `Seq2SeqTrainer` (the code behind
 `hf-classic train seq2seq`) and scored by beam-5 BLEU and chrF on 300 held-out pairs; the results go to
 `OUTPUT/results.json` and a Markdown table is logged. `--evaluate-only` re-scores models already trained.
+`--init-from-word2vec DIR` starts the English (source) embeddings from a word2vec model, e.g. the one
+`hf-classic demo` trains on the King James Bible (`--freeze-pretrained` keeps them fixed).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import time
 from pathlib import Path
 
-from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
 
 from hf_classic.training.rnn_seq2seq_translation import (
     TranslationTraining,
@@ -46,11 +48,27 @@ def main() -> None:
     parser.add_argument("--hidden-size", type=int, default=192)
     parser.add_argument("--attentions", nargs="+", default=list(ATTENTIONS), choices=list(ATTENTIONS))
     parser.add_argument("--evaluate-only", action="store_true", help="re-score models already trained in OUTPUT")
+    parser.add_argument(
+        "--init-from-word2vec",
+        metavar="DIR",
+        help="start the source embeddings from this word2vec model (its vector size becomes the embedding size)",
+    )
+    parser.add_argument("--freeze-pretrained", action="store_true", help="keep the word2vec embeddings fixed")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     train, valid, test = split_pairs(read_po_pairs(args.catalogues), valid=200, test=300)
-    options = TranslationTraining(epochs=args.epochs, batch_size=32, learning_rate=2e-3, num_beams=5)
+    options = TranslationTraining(
+        epochs=args.epochs,
+        batch_size=32,
+        learning_rate=2e-3,
+        num_beams=5,
+        init_from_word2vec=args.init_from_word2vec,
+        freeze_pretrained=args.freeze_pretrained,
+    )
+    embedding_size = args.embedding_size
+    if args.init_from_word2vec is not None:
+        embedding_size = AutoConfig.from_pretrained(args.init_from_word2vec).vector_size
     results_file = Path(args.output) / "results.json"
     results = json.loads(results_file.read_text()) if args.evaluate_only and results_file.exists() else {}
     for name in args.attentions:
@@ -61,7 +79,7 @@ def main() -> None:
         model_options = dict(
             cell="lstm",
             num_layers=1,
-            embedding_size=args.embedding_size,
+            embedding_size=embedding_size,
             hidden_size=args.hidden_size,
             bidirectional_encoder=True,
             dropout=0.3,

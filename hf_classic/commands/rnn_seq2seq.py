@@ -105,6 +105,8 @@ def run_train(args: argparse.Namespace) -> None:
     check_output_free(args.output_dir, args.overwrite)
     if bool(args.catalogues) == bool(args.source and args.target) or bool(args.source) != bool(args.target):
         raise InputFileError("give either --catalogues, or --source and --target")
+    if args.init_from_word2vec is not None:
+        existing_dir(args.init_from_word2vec, "word2vec model directory")
     if args.catalogues:
         pairs = read_po_pairs(args.catalogues, language=args.language)
     else:
@@ -133,6 +135,9 @@ def run_train(args: argparse.Namespace) -> None:
         seed=args.seed,
         threads=args.threads,
         group_by_length=args.group_by_length,
+        init_from_word2vec=args.init_from_word2vec,
+        word2vec_side=args.word2vec_side,
+        freeze_pretrained=args.freeze_pretrained,
     )
     metrics = train_translation(train, valid, test, model_options, options, args.output_dir, args.overwrite)
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
@@ -194,6 +199,14 @@ def register(verbs, families) -> None:
     model.add_argument("--vocabulary", choices=["word", "bpe"], default="word")
     model.add_argument("--vocab-size", type=int, default=8000)
     model.add_argument("--shared-vocabulary", action="store_true")
+    pretrained = train.add_argument_group("pre-trained embeddings")
+    pretrained.add_argument(
+        "--init-from-word2vec", metavar="DIR", help="word2vec model whose vectors initialise the embeddings"
+    )
+    pretrained.add_argument("--word2vec-side", choices=["source", "target", "both"], default="source")
+    pretrained.add_argument(
+        "--freeze-pretrained", action="store_true", help="keep the word2vec-initialised embeddings fixed"
+    )
     fit = train.add_argument_group("training")
     fit.add_argument("--epochs", type=int, default=12)
     fit.add_argument("--batch-size", type=int, default=32)

@@ -33,6 +33,7 @@ from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOut
 from transformers.utils import ModelOutput
 
 from .configuration_elmo import ElmoConfig
+from .pipeline_elmo import CUSTOM_PIPELINES
 from .task_heads import (
     FreezablePretrainedMixin,
     SequenceClassificationHead,
@@ -575,6 +576,13 @@ class ElmoForTokenClassification(ElmoHeadBase):
     """
 
     head_class = TokenClassificationHead
+
+    def save_pretrained(self, save_directory, *args, **kwargs):
+        """Save as transformers does. A folder saved with remote code also names the ELMo token-classification
+        pipeline, whose file is copied with this one (it is imported from here)."""
+        if self._auto_class is not None:
+            self.config.custom_pipelines = CUSTOM_PIPELINES
+        return super().save_pretrained(save_directory, *args, **kwargs)
 
     def forward(
         self,

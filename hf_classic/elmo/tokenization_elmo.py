@@ -45,6 +45,11 @@ def split_words(text: str) -> list[str]:
     return WORD_PATTERN.findall(text)
 
 
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """The `(start, end)` character offsets in `text` of the words of `split_words(text)`."""
+    return [match.span() for match in WORD_PATTERN.finditer(text)]
+
+
 class ElmoTokenizer(PreTrainedTokenizer):
     """Words → `input_ids (batch, seq, max_characters_per_token)` character ids and `attention_mask (batch, seq)`.
 
@@ -189,4 +194,4 @@ def read_vocabulary(path: str) -> dict[str, int]:
     return check_vocabulary(words, path)
 
 
-__all__ = ["ElmoTokenizer", "read_vocabulary", "split_words", "word_to_char_ids"]
+__all__ = ["ElmoTokenizer", "read_vocabulary", "split_words", "word_spans", "word_to_char_ids"]

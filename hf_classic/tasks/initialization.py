@@ -80,7 +80,7 @@ def init_seq2seq_from_word2vec(
     base = model.base_model
     tables = {
         "source": (base.get_input_embeddings(), tokenizer.source_backend),
-        "target": (base.decoder_embed_tokens(), tokenizer.target_backend),
+        "target": (base.decoder_embed_tokens, tokenizer.target_backend),
     }
     results = []
     for name in ("source", "target") if side == "both" else (side,):

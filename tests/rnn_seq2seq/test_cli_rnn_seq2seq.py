@@ -1,11 +1,14 @@
 """`hf-classic convert onmt`, `translate seq2seq`, `attention-map` and `train seq2seq` from the command line."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from transformers import AutoTokenizer
 
-from hf_classic import cli
+from hf_classic import RnnSeq2SeqForConditionalGeneration, cli
 from hf_classic.formats.rnn_seq2seq_onmt import convert_onmt_checkpoint
 from hf_classic.plots.rnn_seq2seq_attention import attention_map
 
@@ -80,6 +83,29 @@ def test_train_from_the_command_line(tmp_path, run, capsys):
     assert '"test_bleu"' in capsys.readouterr().out
     assert (tmp_path / "model" / "model.safetensors").exists()
     assert not (tmp_path / "model" / "checkpoints").exists()
+
+
+def test_train_starts_from_word2vec_vectors_kept_fixed(tmp_path, run, capsys, trained_skipgram):
+    model, tokenizer, _ = trained_skipgram
+    model.word2vec.save_pretrained(tmp_path / "w2v")
+    tokenizer.save_pretrained(tmp_path / "w2v")
+    data = FIXTURES / "rnn_seq2seq"
+    status = run(
+        "train", "seq2seq", tmp_path / "model", "--source", data / "django.en", "--target", data / "django.fr",
+        "--valid-size", 20, "--test-size", 20, "--embedding-size", 50, "--hidden-size", 32, "--epochs", 1,
+        "--num-beams", 1, "--init-from-word2vec", tmp_path / "w2v", "--freeze-pretrained",
+    )  # fmt: skip
+    assert status == 0
+    out = capsys.readouterr().out
+    metrics = json.loads(out[out.rindex("{\n") :])
+    assert 0.2 < metrics["word2vec_source_coverage"] <= 1
+    trained = RnnSeq2SeqForConditionalGeneration.from_pretrained(tmp_path / "model")
+    vocabulary = AutoTokenizer.from_pretrained(tmp_path / "model").get_vocab()
+    word_ids = tokenizer.get_vocab()
+    shared = [word for word in vocabulary if word in word_ids and word not in ("<unk>", "<pad>")]
+    assert len(shared) > 50
+    rows = trained.get_input_embeddings().weight[[vocabulary[word] for word in shared]]
+    assert torch.equal(rows, model.word2vec.embeddings.weight[[word_ids[word] for word in shared]])
 
 
 def test_train_needs_one_data_source(tmp_path, run, capsys):
