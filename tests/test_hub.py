@@ -95,6 +95,7 @@ def test_push_sends_weights_config_code_tokenizer_and_card(trained_folder, monke
             "keyed_vectors.py",
             "model.safetensors",
             "modeling_word2vec.py",
+            "task_heads.py",
             "tokenization_word2vec.py",
             "tokenizer.json",
             "tokenizer_config.json",
