@@ -55,6 +55,16 @@ def config_rows(config) -> dict[str, str]:
     return {name: format_value(getattr(config, name)) for name in CARD_CONFIG}
 
 
+def training_option_rows(options) -> dict[str, str]:
+    """The run's `TranslationTraining` as card rows; a word2vec folder is named, not given as a local path."""
+    rows = {}
+    for name, value in vars(options).items():
+        if name == "init_from_word2vec" and value is not None:
+            value = Path(value).name
+        rows[f"{name} (training option)"] = format_value(value)
+    return rows
+
+
 def describe_model(config) -> str:
     """`1-layer bidirectional LSTM encoder-decoder with luong general attention` and the like."""
     direction = "bidirectional " if config.bidirectional_encoder else ""
@@ -95,7 +105,7 @@ def trained_card(
         "pairs": f"{data['train']:,} training, {data['valid']:,} validation, {data['test']:,} test (shuffled split)",
         "training tokens": f"{data['source_tokens']:,} source, {data['target_tokens']:,} target (with `</s>`)",
         **config_rows(config),
-        **{f"{name} (training option)": format_value(value) for name, value in vars(options).items()},
+        **training_option_rows(options),
         "optimizer": "AdamW (weight decay 0), constant learning rate, transformers' Seq2SeqTrainer",
         "epoch kept": f"{kept[0]:g} of {options.epochs} ({how_kept})" if kept else "-",
         "training loss, first and last epoch": f"{metrics['first_train_loss']:.4f}, {metrics['last_train_loss']:.4f}",

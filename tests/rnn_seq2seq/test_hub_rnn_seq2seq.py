@@ -22,6 +22,7 @@ CODE_AND_TOKENIZER = [
     "generation_config.json",
     "modeling_rnn_seq2seq.py",
     "pipeline_rnn_seq2seq.py",
+    "task_heads.py",
     "target_tokenizer.json",
     "tokenization_rnn_seq2seq.py",
     "tokenizer.json",
@@ -88,7 +89,7 @@ def test_trained_card_has_metadata_every_hyper_parameter_and_the_measured_scores
         assert expected in card, expected
 
 
-def test_trained_card_names_the_languages_of_catalogue_data(tmp_path):
+def test_trained_card_names_the_languages_and_the_word2vec_folder(tmp_path):
     from hf_classic.cards.rnn_seq2seq import trained_card
     from hf_classic.rnn_seq2seq import RnnSeq2SeqConfig
     from hf_classic.training.rnn_seq2seq_translation import TranslationTraining
@@ -97,7 +98,9 @@ def test_trained_card_names_the_languages_of_catalogue_data(tmp_path):
     metrics = dict(
         test_bleu=12.3456, test_chrf=40.0, test_loss=3.0, first_train_loss=6, last_train_loss=4, train_runtime=1
     )
-    content = trained_card(RnnSeq2SeqConfig(), TranslationTraining(), data, metrics, [(1.0, 5.0), (2.0, 4.5)], "here")
+    options = TranslationTraining(init_from_word2vec=str(tmp_path / "kjv-w2v"))
+    content = trained_card(RnnSeq2SeqConfig(), options, data, metrics, [(1.0, 5.0), (2.0, 4.5)], "here")
+    assert content.made_with["init_from_word2vec (training option)"] == "kjv-w2v"
     assert content.language == ["en", "fr"] and "(en→fr)" in content.title
     assert content.results["BLEU, test (2 pairs, beam 5)"] == "12.35"
     assert content.results["validation loss, epoch 2 (1 pairs)"] == "4.5000"
