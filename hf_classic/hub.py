@@ -8,6 +8,7 @@ the folder as it is: weights, config with `auto_map`, tokenizer files, the famil
 from __future__ import annotations
 
 import os
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ class CardContent:
         made_with: how it was made, as label → value (corpus, tokens, each hyper-parameter, time, machine).
         results: what was measured, as label → value; nothing else is claimed.
         source: for converted models, the original format and file name.
-        pipeline_tag, license, datasets: Hub metadata, where known.
+        pipeline_tag, license, datasets, language: Hub metadata, where known (`language`: ISO 639-1 codes).
         auto_class: the Auto class of the usage snippet; usage: code lines after `model` and `tokenizer` load.
     """
 
@@ -43,8 +44,28 @@ class CardContent:
     pipeline_tag: str | None = None
     license: str | None = None
     datasets: list[str] | None = None
+    language: list[str] | None = None
     auto_class: str = "AutoModel"
     usage: str = ""
+
+
+def describe_machine(device=None) -> str:
+    """The machine a model was made on: `x86_64, 16 CPU cores`, plus the GPU's name when `device` is a CUDA device."""
+    machine = f"{platform.machine()}, {os.cpu_count()} CPU cores"
+    if device is not None and str(device).startswith("cuda"):
+        import torch
+
+        machine += f", {torch.cuda.get_device_name(device)}"
+    return machine
+
+
+def format_value(value) -> str:
+    """A hyper-parameter or result as a card shows it: floats to 4 significant digits, lists as `a, b`."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(format_value(item) for item in value) if value else "-"
+    return "-" if value is None else str(value)
 
 
 def _table(rows: dict[str, str], header: tuple[str, str]) -> str:
@@ -61,6 +82,7 @@ def render_card(content: CardContent, repo_id: str = "path/to/this/folder") -> M
         pipeline_tag=content.pipeline_tag,
         license=content.license,
         datasets=content.datasets,
+        language=content.language,
     )
     load = (
         f"from transformers import {content.auto_class}, AutoTokenizer\n\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -70,3 +71,52 @@ def python_without_hf_classic(tmp_path_factory) -> Path:
     assert "No module named 'hf_classic'" in check.stderr, check.stderr[-2000:]
     assert sys.executable != str(python)
     return python
+
+
+@pytest.fixture
+def hub_upload(monkeypatch) -> dict:
+    """Replace the Hub calls with recorders. After a push, `files` lists what `upload_folder` would send (filtered
+    with huggingface_hub's own pattern matcher and the patterns we pass), `repo` is `(repo_id, private)`,
+    `revision` and `branch` the branch uploaded to and created."""
+    from huggingface_hub import CommitInfo, HfApi, RepoUrl
+    from huggingface_hub.utils import filter_repo_objects
+
+    sent = {}
+
+    def create_repo(self, repo_id, **kwargs):
+        sent["repo"] = (repo_id, kwargs.get("private"))
+        return RepoUrl(f"https://huggingface.co/{repo_id}", endpoint="https://huggingface.co")
+
+    def upload_folder(self, *, repo_id, folder_path, revision=None, ignore_patterns=None, **kwargs):
+        names = sorted(
+            path.relative_to(folder_path).as_posix() for path in Path(folder_path).rglob("*") if path.is_file()
+        )
+        sent["files"] = sorted(filter_repo_objects(names, ignore_patterns=ignore_patterns))
+        sent["revision"] = revision
+        return CommitInfo(
+            commit_url=f"https://huggingface.co/{repo_id}/commit/0",
+            commit_message="m",
+            commit_description="",
+            oid="0" * 40,
+        )
+
+    monkeypatch.setattr(HfApi, "create_repo", create_repo)
+    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
+    monkeypatch.setattr(HfApi, "create_branch", lambda self, repo_id, branch, **kw: sent.update(branch=branch))
+    return sent
+
+
+@pytest.fixture
+def as_served(tmp_path):
+    """`as_served(folder, files)`: the folder as the Hub would serve it after an upload, only the uploaded `files`
+    copied into a fresh directory."""
+
+    def copy(folder: Path, files: list[str]) -> Path:
+        destination = tmp_path / f"served-{Path(folder).name}"
+        destination.mkdir()
+        for name in files:
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(Path(folder) / name, destination / name)
+        return destination
+
+    return copy

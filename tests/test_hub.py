@@ -1,13 +1,10 @@
 """Model cards, and what an upload sends, checked at the huggingface_hub call boundary."""
 
-import shutil
 import subprocess
 import textwrap
-from pathlib import Path
 
 import pytest
-from huggingface_hub import CommitInfo, HfApi, ModelCard, RepoUrl
-from huggingface_hub.utils import filter_repo_objects
+from huggingface_hub import ModelCard
 
 from hf_classic.cli import main
 from hf_classic.errors import HfClassicError
@@ -54,36 +51,8 @@ def test_trained_folder_has_a_card_with_metadata_method_and_results(trained_fold
         assert expected in card.content, expected
 
 
-def capture_upload(monkeypatch):
-    """Replace the Hub calls with recorders; `sent["files"]` lists what `upload_folder` would send, filtered
-    with huggingface_hub's own pattern matcher and the patterns we pass."""
-    sent = {}
-
-    def create_repo(self, repo_id, **kwargs):
-        sent["repo"] = (repo_id, kwargs.get("private"))
-        return RepoUrl(f"https://huggingface.co/{repo_id}", endpoint="https://huggingface.co")
-
-    def upload_folder(self, *, repo_id, folder_path, revision=None, ignore_patterns=None, **kwargs):
-        names = sorted(
-            path.relative_to(folder_path).as_posix() for path in Path(folder_path).rglob("*") if path.is_file()
-        )
-        sent["files"] = sorted(filter_repo_objects(names, ignore_patterns=ignore_patterns))
-        sent["revision"] = revision
-        return CommitInfo(
-            commit_url=f"https://huggingface.co/{repo_id}/commit/0",
-            commit_message="m",
-            commit_description="",
-            oid="0" * 40,
-        )
-
-    monkeypatch.setattr(HfApi, "create_repo", create_repo)
-    monkeypatch.setattr(HfApi, "upload_folder", upload_folder)
-    monkeypatch.setattr(HfApi, "create_branch", lambda self, repo_id, branch, **kw: sent.update(branch=branch))
-    return sent
-
-
-def test_push_sends_weights_config_code_tokenizer_and_card(trained_folder, monkeypatch):
-    sent = capture_upload(monkeypatch)
+def test_push_sends_weights_config_code_tokenizer_and_card(trained_folder, hub_upload):
+    sent = hub_upload
     url = push_folder(trained_folder, "someone/kjv-w2v", private=True, revision="v1", token="hf_test")
     assert url.endswith("/commit/0")
     assert sent["repo"] == ("someone/kjv-w2v", True) and sent["branch"] == "v1" and sent["revision"] == "v1"
@@ -117,14 +86,10 @@ LOAD = textwrap.dedent(
 
 
 def test_the_uploaded_files_alone_load_without_hf_classic(
-    trained_folder, monkeypatch, tmp_path, python_without_hf_classic
+    trained_folder, hub_upload, as_served, tmp_path, python_without_hf_classic
 ):
-    sent = capture_upload(monkeypatch)
     push_folder(trained_folder, "someone/kjv-w2v", token="hf_test")
-    served = tmp_path / "served"
-    served.mkdir()
-    for name in sent["files"]:
-        shutil.copy(trained_folder / name, served / name)
+    served = as_served(trained_folder, hub_upload["files"])
     result = subprocess.run(
         [python_without_hf_classic, "-c", LOAD, str(served)], capture_output=True, text=True, cwd=tmp_path, timeout=300
     )

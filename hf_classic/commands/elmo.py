@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 
+from .hub import add_push_option, push_if_asked
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,6 +16,7 @@ def convert(args: argparse.Namespace) -> None:
 
     path = convert_to_directory(args.options, args.weights, args.output_dir, vocab=args.vocab, overwrite=args.overwrite)
     logger.info("wrote %s", path)
+    push_if_asked(args, path)
 
 
 def export(args: argparse.Namespace) -> None:
@@ -75,6 +78,7 @@ def pretrain(args: argparse.Namespace) -> None:
     if PartialState().is_main_process:
         save_pretrained_run(model, tokenizer, summary, args.output, overwrite=args.overwrite)
         logger.info("wrote %s: %s", args.output, json.dumps(summary.get("heldout", {})))
+        push_if_asked(args, args.output)
 
 
 def register(verbs, families) -> None:
@@ -83,6 +87,7 @@ def register(verbs, families) -> None:
     parser.add_argument("--corpus", nargs="+", help="text files, one sentence a line (default: the shipped KJV)")
     parser.add_argument("--output", required=True, help="directory to write the model, tokenizer and summary")
     parser.add_argument("--overwrite", action="store_true", help="replace --output if it exists")
+    add_push_option(parser)
     model = parser.add_argument_group("model (bilm-tf options)")
     model.add_argument("--char-embedding-dim", type=int, default=16)
     model.add_argument("--filters", type=parse_filters, default=[[1, 32], [2, 32], [3, 64], [4, 128]], help="WxN,...")
@@ -119,6 +124,7 @@ def register(verbs, families) -> None:
     parser.add_argument("--vocab", help="bilm-tf vocab.txt (one word per line), for the language-model targets")
     parser.add_argument("output_dir", help="directory to write (config.json, model.safetensors, tokenizer)")
     parser.add_argument("--overwrite", action="store_true", help="replace output_dir if it exists")
+    add_push_option(parser)
     parser.set_defaults(handler=convert)
 
     parser = families["export"].add_parser("elmo", help="a model directory to bilm-tf options.json + weights.hdf5")

@@ -13,10 +13,12 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 
 from ..errors import InputFileError
 from ..utils.atomic import atomic_output_file, check_output_free
 from ..utils.files import existing_dir, existing_file
+from .hub import add_push_option, push_if_asked
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ def add_generation_arguments(parser: argparse.ArgumentParser) -> None:
 def run_convert_onmt(args: argparse.Namespace) -> None:
     from ..formats.rnn_seq2seq_onmt import convert_onmt_to_directory
 
-    convert_onmt_to_directory(args.checkpoint, args.output_dir, overwrite=args.overwrite)
+    push_if_asked(args, convert_onmt_to_directory(args.checkpoint, args.output_dir, overwrite=args.overwrite))
 
 
 def run_export_onmt(args: argparse.Namespace) -> None:
@@ -109,8 +111,13 @@ def run_train(args: argparse.Namespace) -> None:
         existing_dir(args.init_from_word2vec, "word2vec model directory")
     if args.catalogues:
         pairs = read_po_pairs(args.catalogues, language=args.language)
+        names = ", ".join(Path(path).name for path in args.catalogues)
+        data_name = f"the English→{args.language} translations in the gettext catalogues of {names}"
+        languages = ("en", args.language)
     else:
         pairs = read_parallel(args.source, args.target)
+        data_name = f"the line-aligned files {Path(args.source).name} / {Path(args.target).name}"
+        languages = None
     train, valid, test = split_pairs(pairs, args.valid_size, args.test_size, seed=args.seed)
     model_options = {
         "cell": args.cell,
@@ -139,8 +146,11 @@ def run_train(args: argparse.Namespace) -> None:
         word2vec_side=args.word2vec_side,
         freeze_pretrained=args.freeze_pretrained,
     )
-    metrics = train_translation(train, valid, test, model_options, options, args.output_dir, args.overwrite)
+    metrics = train_translation(
+        train, valid, test, model_options, options, args.output_dir, args.overwrite, data_name, languages
+    )
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
+    push_if_asked(args, args.output_dir)
 
 
 def register(verbs, families) -> None:
@@ -149,6 +159,7 @@ def register(verbs, families) -> None:
     convert.add_argument("checkpoint", help="OpenNMT-py .pt checkpoint (keys model, generator, vocab, opt)")
     convert.add_argument("output_dir")
     convert.add_argument("--overwrite", action="store_true")
+    add_push_option(convert)
     convert.set_defaults(handler=run_convert_onmt)
 
     export = families["export"].add_parser("onmt", help="a model directory as an OpenNMT-py 3.x checkpoint")
@@ -218,4 +229,5 @@ def register(verbs, families) -> None:
         "--group-by-length", action="store_true", help="batches of similar lengths: faster, may learn less"
     )
     fit.add_argument("--overwrite", action="store_true")
+    add_push_option(train)
     train.set_defaults(handler=run_train)

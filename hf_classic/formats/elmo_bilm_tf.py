@@ -29,9 +29,11 @@ import numpy as np
 import torch
 from huggingface_hub.errors import StrictDataclassError
 
+from ..cards.elmo import converted_card
 from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoModel, ElmoTokenizer
 from ..elmo.tokenization_elmo import check_vocabulary
 from ..errors import InputFileError
+from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir, existing_file
 
@@ -225,6 +227,7 @@ def convert_to_directory(
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        write_model_card(tmp, converted_card(model, options, weights, vocab))
     return Path(output_dir)
 
 

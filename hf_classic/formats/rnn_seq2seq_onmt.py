@@ -35,7 +35,9 @@ from pathlib import Path
 
 import torch
 
+from ..cards.rnn_seq2seq import converted_card
 from ..errors import HfClassicError, InputFileError
+from ..hub import write_model_card
 from ..rnn_seq2seq import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
 from ..utils.atomic import atomic_output_dir
 from ..utils.files import existing_file
@@ -219,7 +221,13 @@ def convert_onmt_checkpoint(
     path: str | os.PathLike,
 ) -> tuple[RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer]:
     """An OpenNMT-py RNN checkpoint as our model (eval mode) and tokenizer, computing the same translations."""
-    checkpoint = load_onmt_checkpoint(path)
+    return model_from_onmt(load_onmt_checkpoint(path), path)
+
+
+def model_from_onmt(
+    checkpoint: dict, path: str | os.PathLike
+) -> tuple[RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer]:
+    """Our model (eval mode) and tokenizer of a loaded checkpoint (`load_onmt_checkpoint`); `path` names it in errors."""
     vocab = checkpoint["vocab"]
     for side in ("src", "tgt"):
         if not isinstance(vocab.get(side), list):
@@ -253,11 +261,13 @@ def convert_onmt_checkpoint(
 
 
 def convert_onmt_to_directory(path: str | os.PathLike, output_dir: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Convert `path` and save model and tokenizer in `output_dir` (written whole or not at all)."""
-    model, tokenizer = convert_onmt_checkpoint(path)
+    """Convert `path` and save model, tokenizer and model card in `output_dir` (written whole or not at all)."""
+    checkpoint = load_onmt_checkpoint(path)
+    model, tokenizer = model_from_onmt(checkpoint, path)
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        write_model_card(tmp, converted_card(model.config, path, checkpoint["opt"]))
     logger.info("converted %s into %s", path, output_dir)
     return Path(output_dir)
 

@@ -25,9 +25,11 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from ..cards.elmo import trained_card
 from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoTokenizer
 from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN, split_words
 from ..errors import InputFileError
+from ..hub import describe_machine, write_model_card
 from ..utils.atomic import atomic_output_dir
 from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import stream_line_batches
@@ -38,6 +40,19 @@ TRAINING_STATE_FILE = "training_state.json"
 OPTIMIZER_FILE = "optimizer.pt"
 RANDOM_STATE_FILE = "random_state.pt"
 READ_BATCH_LINES = 4096
+# The run's arguments that shape the model, kept in the summary and the card (not progress bars or checkpoints).
+CARD_ARGUMENTS = (
+    "max_vocab_size",
+    "min_count",
+    "batch_size",
+    "max_words",
+    "epochs",
+    "max_steps",
+    "learning_rate",
+    "clip_norm",
+    "heldout_lines",
+    "seed",
+)
 
 
 @dataclass
@@ -359,8 +374,9 @@ def pretrain_elmo(
 ) -> tuple[ElmoForPreTraining, ElmoTokenizer, dict]:
     """Build the vocabulary of `args.corpus`, pre-train (or resume) and evaluate on the held-out lines.
 
-    Returns `(model, tokenizer, summary)`; the summary holds the steps, tokens, seconds, tokens/s, the loss per
-    epoch and the held-out forward/backward perplexities with the unigram baseline.
+    Returns `(model, tokenizer, summary)`; the summary holds the corpus, its training words, the run's
+    arguments and machine, the steps, tokens, seconds, tokens/s, the loss per epoch and the held-out
+    forward/backward perplexities with the unigram baseline.
     """
     counts, sentences = count_words(args)
     if resume_from is not None:
@@ -374,6 +390,10 @@ def pretrain_elmo(
     tokenizer = trainer.tokenizer
     state = trainer.state
     summary = {
+        "corpus": [str(path) for path in args.corpus],
+        "training_words": sum(counts.values()),
+        "arguments": {name: getattr(args, name) for name in CARD_ARGUMENTS},
+        "machine": f"{describe_machine(trainer.accelerator.device)}, {state.processes} process(es)",
         "steps": state.steps,
         "epochs_completed": state.epoch,
         "tokens": state.tokens,
@@ -383,6 +403,7 @@ def pretrain_elmo(
         "loss_per_epoch": list(state.loss_per_epoch),
         "vocab_size": tokenizer.vocab_size,
         "training_sentences": sentences,
+        "parameters": sum(parameter.numel() for parameter in model.parameters()),
     }
     heldout = heldout_sentences(args.corpus, args.heldout_lines)
     if heldout and trainer.accelerator.is_main_process:
@@ -394,9 +415,10 @@ def pretrain_elmo(
 def save_pretrained_run(
     model, tokenizer, summary: dict, output_dir: str | os.PathLike, overwrite: bool = False
 ) -> Path:
-    """Write the model, tokenizer and `training_summary.json` to `output_dir` atomically."""
+    """Write the model, tokenizer, `training_summary.json` and the model card to `output_dir` atomically."""
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        write_model_card(tmp, trained_card(model.config, summary))
     return Path(output_dir)

@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..cards.rnn_seq2seq import trained_card
 from ..errors import InputFileError
+from ..hub import describe_machine, write_model_card
 from ..rnn_seq2seq import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
 from ..rnn_seq2seq.generation_rnn_seq2seq import shrinking_beam_search
 from ..tasks.initialization import init_seq2seq_from_word2vec
@@ -209,11 +211,15 @@ def train_translation(
     options: TranslationTraining,
     output_dir: str | os.PathLike,
     overwrite: bool = False,
+    data_name: str = "parallel sentence pairs",
+    languages: tuple[str, str] | None = None,
 ) -> dict[str, float]:
     """Train a tokenizer and an `RnnSeq2SeqForConditionalGeneration` with `Seq2SeqTrainer`, keep the epoch with
-    the lowest validation loss (with `options.keep_best`), save model and tokenizer in `output_dir` and return its test metrics
-    (`test_loss`, `test_bleu`, `test_chrf` of beam-search translations) plus the first and last training
-    losses (means over the first and the last epoch) and the training time in seconds (`train_runtime`)."""
+    the lowest validation loss (with `options.keep_best`), save model, tokenizer and model card in `output_dir`
+    and return its test metrics (`test_loss`, `test_bleu`, `test_chrf` of beam-search translations) plus the
+    first and last training losses (means over the first and the last epoch) and the training time in seconds
+    (`train_runtime`). `data_name` (where the pairs came from) and `languages` (`(source, target)` ISO codes)
+    go to the model card."""
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, set_seed
 
@@ -247,6 +253,7 @@ def train_translation(
         ids = np.where(prediction.predictions < 0, tokenizer.pad_token_id, prediction.predictions).tolist()
         return bleu_and_chrf(tokenizer.batch_decode(ids, skip_special_tokens=True), [target for _, target in test])
 
+    train_set = dataset(train)
     output_dir = Path(output_dir)
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         arguments = Seq2SeqTrainingArguments(
@@ -275,7 +282,7 @@ def train_translation(
         trainer = Seq2SeqTrainer(
             model=model,
             args=arguments,
-            train_dataset=dataset(train),
+            train_dataset=train_set,
             eval_dataset=dataset(valid),
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
             processing_class=tokenizer,
@@ -295,6 +302,19 @@ def train_translation(
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         shutil.rmtree(tmp / "checkpoints")
+        data = {
+            "name": data_name,
+            "languages": languages,
+            "train": len(train),
+            "valid": len(valid),
+            "test": len(test),
+            "source_tokens": sum(map(len, train_set["input_ids"])),
+            "target_tokens": sum(map(len, train_set["labels"])),
+        }
+        history = trainer.state.log_history
+        validation = [(entry["epoch"], entry["eval_loss"]) for entry in history if "eval_loss" in entry]
+        machine = describe_machine("cpu") + f", {torch.get_num_threads()} torch thread(s)"
+        write_model_card(tmp, trained_card(trainer.model.config, options, data, metrics, validation, machine))
     logger.info("test metrics: %s", metrics)
     return metrics
 
