@@ -132,3 +132,12 @@ def test_converted_folder_card_cites_its_source_and_claims_no_result(tmp_path):
     assert {"hf-classic", "word2vec"} <= set(card.data.tags)
     assert "Converted from the glove file `test_glove.txt`" in card.content
     assert "Nothing was measured for this folder; no result is claimed." in card.content
+
+
+def test_convert_word2vec_pushes_the_converted_folder(tmp_path, hub_upload):
+    gensim_data = pytest.importorskip("gensim.test.utils")
+    source = gensim_data.datapath("test_glove.txt")
+    argv = ["convert", "word2vec", source, str(tmp_path / "glove"), "--format", "glove"]
+    assert main([*argv, "--push-to-hub", "someone/glove-test"]) == 0
+    assert hub_upload["repo"] == ("someone/glove-test", False)
+    assert {"README.md", "model.safetensors", "modeling_word2vec.py", "tokenizer.json"} <= set(hub_upload["files"])

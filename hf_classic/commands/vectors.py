@@ -12,6 +12,7 @@ import argparse
 
 from ..formats.word2vec_formats import DUPLICATES, FORMATS, UNICODE_ERRORS, WRITE_FORMATS
 from ..formats.word2vec_models import convert_word_vectors, export_word_vectors
+from .hub import add_push_option, push_if_asked
 
 
 def positive_int(text: str) -> int:
@@ -40,6 +41,7 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
         "--duplicates", choices=DUPLICATES, default="error", help="a repeated word: error, or keep its first row"
     )
     parser.add_argument("--overwrite", action="store_true", help="replace OUT_DIR if it exists")
+    add_push_option(parser)
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +71,7 @@ def run_convert(args: argparse.Namespace) -> None:
         duplicates=args.duplicates,
         overwrite=args.overwrite,
     )
+    push_if_asked(args, args.output_dir)
 
 
 def run_export(args: argparse.Namespace) -> None:
