@@ -134,7 +134,8 @@ def test_converted_folder_card_cites_its_source_and_claims_no_result(tmp_path):
     assert "Nothing was measured for this folder; no result is claimed." in card.content
 
 
-def test_convert_word2vec_pushes_the_converted_folder(tmp_path, hub_upload):
+def test_convert_word2vec_pushes_the_converted_folder(tmp_path, hub_upload, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_test")
     gensim_data = pytest.importorskip("gensim.test.utils")
     source = gensim_data.datapath("test_glove.txt")
     argv = ["convert", "word2vec", source, str(tmp_path / "glove"), "--format", "glove"]
