@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "hf_classic.commands.vectors",
     "hf_classic.commands.elmo",
     "hf_classic.commands.rnn_seq2seq",
+    "hf_classic.commands.tasks",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
 )
