@@ -32,6 +32,8 @@ class CardContent:
         source: for converted models, the original format and file name.
         pipeline_tag, license, datasets: Hub metadata, where known.
         auto_class: the Auto class of the usage snippet; usage: code lines after `model` and `tokenizer` load.
+        remote_code: the folder carries its model code (hf_classic's families); False for transformers' own
+            architectures (GPT-2, BERT), which load without `trust_remote_code` and without hf_classic.
     """
 
     family: str
@@ -45,6 +47,7 @@ class CardContent:
     datasets: list[str] | None = None
     auto_class: str = "AutoModel"
     usage: str = ""
+    remote_code: bool = True
 
 
 def _table(rows: dict[str, str], header: tuple[str, str]) -> str:
@@ -57,15 +60,16 @@ def render_card(content: CardContent, repo_id: str = "path/to/this/folder") -> M
     """The card of `content` (metadata and Markdown body) as a `huggingface_hub.ModelCard`."""
     metadata = ModelCardData(
         library_name="transformers",
-        tags=["hf-classic", content.family, "custom_code"],
+        tags=["hf-classic", content.family] + (["custom_code"] if content.remote_code else []),
         pipeline_tag=content.pipeline_tag,
         license=content.license,
         datasets=content.datasets,
     )
+    trust = ", trust_remote_code=True" if content.remote_code else ""
     load = (
         f"from transformers import {content.auto_class}, AutoTokenizer\n\n"
-        f'model = {content.auto_class}.from_pretrained("{repo_id}", trust_remote_code=True)\n'
-        f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", trust_remote_code=True)\n'
+        f'model = {content.auto_class}.from_pretrained("{repo_id}"{trust})\n'
+        f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}"{trust})\n'
     )
     with_package = (
         f"import hf_classic  # registers the families; no remote code is run\n"
@@ -85,11 +89,19 @@ def render_card(content: CardContent, repo_id: str = "path/to/this/folder") -> M
         if content.results
         else "Nothing was measured for this folder; no result is claimed.",
         "## Usage",
-        "With only `transformers` installed (the model's code comes with it):",
-        f"```python\n{load}{usage}```",
-        "With [hf_classic](https://pypi.org/project/hf-classic/) installed:",
-        f"```python\n{with_package}{usage}```",
     ]
+    if content.remote_code:
+        sections += [
+            "With only `transformers` installed (the model's code comes with it):",
+            f"```python\n{load}{usage}```",
+            "With [hf_classic](https://pypi.org/project/hf-classic/) installed:",
+            f"```python\n{with_package}{usage}```",
+        ]
+    else:
+        sections += [
+            "A native transformers architecture: `transformers` alone loads it.",
+            f"```python\n{load}{usage}```",
+        ]
     return ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
 
 

@@ -12,14 +12,12 @@ state and progress, and resuming it continues the run exactly where it stopped.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -27,10 +25,9 @@ from tqdm.auto import tqdm
 from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoTokenizer
 from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN, split_words
 from ..errors import InputFileError
-from ..utils.atomic import atomic_output_dir
 from .checkpoints import checkpoint_state_file
 from .corpus import stream_line_batches
-from .lm_trainer import TRAINING_STATE_FILE, StreamingTrainer, TrainingState
+from .lm_trainer import TRAINING_STATE_FILE, StreamingTrainer, TrainingState, save_pretrained_run  # noqa: F401 (the ELMo command's import)
 
 logger = logging.getLogger(__name__)
 
@@ -297,14 +294,3 @@ def pretrain_elmo(
         unigram = unigram_log_probabilities(counts, sentences, tokenizer)
         summary["heldout"] = evaluate(model, tokenizer, heldout, args.batch_size, args.max_words, unigram)
     return model, tokenizer, summary
-
-
-def save_pretrained_run(
-    model, tokenizer, summary: dict, output_dir: str | os.PathLike, overwrite: bool = False
-) -> Path:
-    """Write the model, tokenizer and `training_summary.json` to `output_dir` atomically."""
-    with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        (tmp / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    return Path(output_dir)

@@ -9,6 +9,7 @@ step). A checkpoint holds the model, tokenizer, optimizer, every process's torch
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -19,10 +20,12 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir
 from .checkpoints import JsonState, check_same_run, corpus_fingerprint
 
 TRAINING_STATE_FILE = "training_state.json"
+TRAINING_SUMMARY_FILE = "training_summary.json"
 OPTIMIZER_FILE = "optimizer.pt"
 RANDOM_STATE_FILE = "random_state.pt"
 
@@ -150,3 +153,17 @@ class StreamingTrainer:
         state.seconds = seconds_before + time.perf_counter() - start_time
         self.model.eval()
         return self.unwrapped
+
+
+def save_pretrained_run(
+    model, tokenizer, summary: dict, output_dir: str | os.PathLike, overwrite: bool = False, card=None
+) -> Path:
+    """Write the model, tokenizer, `training_summary.json` and, given a `hub.CardContent`, the model card to
+    `output_dir` atomically."""
+    with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        (tmp / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        if card is not None:
+            write_model_card(tmp, card)
+    return Path(output_dir)
