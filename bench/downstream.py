@@ -52,7 +52,9 @@ def pretrain_word2vec_kjv(output: Path) -> Path:
 
 def pretrain_elmo_kjv(output: Path, steps: int) -> Path:
     from hf_classic import ElmoConfig
-    from hf_classic.training.elmo_trainer import ElmoTrainingArguments, pretrain_elmo, save_pretrained_run
+    from hf_classic.cards.elmo import trained_card
+    from hf_classic.training.elmo_trainer import ElmoTrainingArguments, pretrain_elmo
+    from hf_classic.training.lm_trainer import save_pretrained_run
 
     config = ElmoConfig(
         char_embedding_dim=8,
@@ -72,7 +74,7 @@ def pretrain_elmo_kjv(output: Path, steps: int) -> Path:
         checkpoint_dir=None,
     )
     model, tokenizer, summary = pretrain_elmo(config, arguments)
-    save_pretrained_run(model, tokenizer, summary, output, overwrite=True)
+    save_pretrained_run(model, tokenizer, summary, output, overwrite=True, card=trained_card(model.config, summary))
     return output
 
 

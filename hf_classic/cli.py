@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "hf_classic.commands.word2vec",
     "hf_classic.commands.vectors",
     "hf_classic.commands.elmo",
+    "hf_classic.commands.transformers_lm",
     "hf_classic.commands.rnn_seq2seq",
     "hf_classic.commands.tasks",
     "hf_classic.commands.demo",

@@ -33,6 +33,8 @@ class CardContent:
         source: for converted models, the original format and file name.
         pipeline_tag, license, datasets, language: Hub metadata, where known (`language`: ISO 639-1 codes).
         auto_class: the Auto class of the usage snippet; usage: code lines after `model` and `tokenizer` load.
+        remote_code: the folder carries its model code (hf_classic's families); False for transformers' own
+            architectures (GPT-2, BERT), which load without `trust_remote_code` and without hf_classic.
     """
 
     family: str
@@ -47,6 +49,7 @@ class CardContent:
     language: list[str] | None = None
     auto_class: str = "AutoModel"
     usage: str = ""
+    remote_code: bool = True
 
 
 def describe_machine(device=None) -> str:
@@ -78,16 +81,17 @@ def render_card(content: CardContent, repo_id: str = "path/to/this/folder") -> M
     """The card of `content` (metadata and Markdown body) as a `huggingface_hub.ModelCard`."""
     metadata = ModelCardData(
         library_name="transformers",
-        tags=["hf-classic", content.family, "custom_code"],
+        tags=["hf-classic", content.family] + (["custom_code"] if content.remote_code else []),
         pipeline_tag=content.pipeline_tag,
         license=content.license,
         datasets=content.datasets,
         language=content.language,
     )
+    trust = ", trust_remote_code=True" if content.remote_code else ""
     load = (
         f"from transformers import {content.auto_class}, AutoTokenizer\n\n"
-        f'model = {content.auto_class}.from_pretrained("{repo_id}", trust_remote_code=True)\n'
-        f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}", trust_remote_code=True)\n'
+        f'model = {content.auto_class}.from_pretrained("{repo_id}"{trust})\n'
+        f'tokenizer = AutoTokenizer.from_pretrained("{repo_id}"{trust})\n'
     )
     with_package = (
         f"import hf_classic  # registers the families; no remote code is run\n"
@@ -107,11 +111,19 @@ def render_card(content: CardContent, repo_id: str = "path/to/this/folder") -> M
         if content.results
         else "Nothing was measured for this folder; no result is claimed.",
         "## Usage",
-        "With only `transformers` installed (the model's code comes with it):",
-        f"```python\n{load}{usage}```",
-        "With [hf_classic](https://pypi.org/project/hf-classic/) installed:",
-        f"```python\n{with_package}{usage}```",
     ]
+    if content.remote_code:
+        sections += [
+            "With only `transformers` installed (the model's code comes with it):",
+            f"```python\n{load}{usage}```",
+            "With [hf_classic](https://pypi.org/project/hf-classic/) installed:",
+            f"```python\n{with_package}{usage}```",
+        ]
+    else:
+        sections += [
+            "A native transformers architecture: `transformers` alone loads it.",
+            f"```python\n{load}{usage}```",
+        ]
     return ModelCard(f"---\n{metadata.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
 
 

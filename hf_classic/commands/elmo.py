@@ -35,8 +35,10 @@ def parse_filters(text: str) -> list[list[int]]:
 
 
 def pretrain(args: argparse.Namespace) -> None:
+    from ..cards.elmo import trained_card
     from ..elmo import ElmoConfig
-    from ..training.elmo_trainer import ElmoTrainingArguments, pretrain_elmo, save_pretrained_run
+    from ..training.elmo_trainer import ElmoTrainingArguments, pretrain_elmo
+    from ..training.lm_trainer import save_pretrained_run
     from ..utils.atomic import check_output_free
 
     check_output_free(args.output, args.overwrite)
@@ -76,7 +78,9 @@ def pretrain(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
     if PartialState().is_main_process:
-        save_pretrained_run(model, tokenizer, summary, args.output, overwrite=args.overwrite)
+        save_pretrained_run(
+            model, tokenizer, summary, args.output, overwrite=args.overwrite, card=trained_card(model.config, summary)
+        )
         logger.info("wrote %s: %s", args.output, json.dumps(summary.get("heldout", {})))
         push_if_asked(args, args.output)
 

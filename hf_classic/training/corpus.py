@@ -47,6 +47,53 @@ def stream_line_batches(
             yield lines
 
 
+def stream_document_lines(
+    paths: Sequence[str | os.PathLike], lines_per_document: int | Sequence[int] | None = None
+) -> Iterator[tuple[int, int, str]]:
+    """Yield `(document, line, text)` for every non-blank line of the corpus, streamed through `datasets`.
+
+    `line` counts every line of the files in order (blank ones too), from 0. A new document starts with each
+    file and after each run of blank lines. `lines_per_document` adds breaks for corpora without blank lines:
+    an int N starts a new document every N lines, a sequence of ints gives the length of each document in turn
+    (so `[31, 25, ...]` cuts the shipped KJV into its chapters). Documents are numbered from 0.
+    """
+    if isinstance(lines_per_document, int) and lines_per_document < 1:
+        raise ValueError(f"lines_per_document={lines_per_document}: expected a positive number of lines")
+    breaks = _document_breaks(lines_per_document)
+    next_break = next(breaks, None)
+    document, line, fresh = -1, 0, True
+    for path in paths:
+        fresh = True
+        for lines in stream_line_batches([path]):
+            for text in lines:
+                if next_break is not None and line == next_break:
+                    fresh = True
+                    next_break = next(breaks, None)
+                if not text.strip():
+                    fresh = True
+                else:
+                    if fresh:
+                        document += 1
+                        fresh = False
+                    yield document, line, text
+                line += 1
+
+
+def _document_breaks(lines_per_document: int | Sequence[int] | None) -> Iterator[int]:
+    """The line numbers at which `lines_per_document` starts a new document, in increasing order."""
+    if lines_per_document is None:
+        return
+    if isinstance(lines_per_document, int):
+        line = lines_per_document
+        while True:
+            yield line
+            line += lines_per_document
+    line = 0
+    for length in lines_per_document:
+        line += length
+        yield line
+
+
 def prefetch(items: Iterator, depth: int = 2) -> Iterator:
     """Yield from `items`, producing up to `depth` items ahead in a background thread.
 

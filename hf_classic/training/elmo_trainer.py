@@ -12,33 +12,26 @@ state and progress, and resuming it continues the run exactly where it stopped.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
-import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
 
-from ..cards.elmo import trained_card
 from ..elmo import ElmoConfig, ElmoForPreTraining, ElmoTokenizer
 from ..elmo.tokenization_elmo import BEGIN_OF_SENTENCE, END_OF_SENTENCE, UNKNOWN, split_words
 from ..errors import InputFileError
-from ..hub import describe_machine, write_model_card
-from ..utils.atomic import atomic_output_dir
-from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
+from ..hub import describe_machine
+from .checkpoints import checkpoint_state_file
 from .corpus import stream_line_batches
+from .lm_trainer import TRAINING_STATE_FILE, StreamingTrainer, TrainingState
 
 logger = logging.getLogger(__name__)
 
-TRAINING_STATE_FILE = "training_state.json"
-OPTIMIZER_FILE = "optimizer.pt"
-RANDOM_STATE_FILE = "random_state.pt"
 READ_BATCH_LINES = 4096
 # The run's arguments that shape the model, kept in the summary and the card (not progress bars or checkpoints).
 CARD_ARGUMENTS = (
@@ -93,20 +86,8 @@ class ElmoTrainingArguments:
     checkpoint_every_seconds: float | None = 600.0
 
 
-@dataclass
-class ElmoTrainingState(JsonState):
-    """Progress of a run, saved in checkpoints."""
-
-    epoch: int = 0
-    batches_done: int = 0
-    steps: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-    loss_per_epoch: list[float] = field(default_factory=list)
-    loss_sum: float = 0.0
-    loss_steps: int = 0
-    processes: int = 1
-    corpus: list[list] = field(default_factory=list)
+class ElmoTrainingState(TrainingState):
+    """Progress of an ELMo run, saved in checkpoints."""
 
 
 def stream_sentences(
@@ -219,7 +200,7 @@ def evaluate(
     return result
 
 
-class ElmoTrainer:
+class ElmoTrainer(StreamingTrainer):
     """Runs pre-training of an `ElmoForPreTraining` on `args.corpus`.
 
     Args:
@@ -230,6 +211,9 @@ class ElmoTrainer:
         model: weights to continue from (a checkpoint's); a fresh model is initialised when None.
     """
 
+    state_class = ElmoTrainingState
+    family = "ELMo"
+
     def __init__(
         self, config: ElmoConfig, tokenizer: ElmoTokenizer, args: ElmoTrainingArguments, accelerator=None, model=None
     ):
@@ -239,49 +223,23 @@ class ElmoTrainer:
             raise ValueError(
                 f"ElmoConfig.vocab_size={config.vocab_size}: expected {tokenizer.vocab_size}, the tokenizer's vocabulary"
             )
-        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
-        self.args = args
-        self.tokenizer = tokenizer
+        accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
         torch.manual_seed(args.seed)
         model = model or ElmoForPreTraining(config)
         model.elmo.scalar_mix.requires_grad_(False)  # the mix is for downstream tasks; the LM never uses it
         parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
         optimizer = torch.optim.Adagrad(parameters, lr=args.learning_rate, initial_accumulator_value=1.0)
-        self.model, self.optimizer = self.accelerator.prepare(model, optimizer)
-        self.state = ElmoTrainingState()
-
-    @property
-    def unwrapped(self) -> ElmoForPreTraining:
-        return self.accelerator.unwrap_model(self.model)
+        super().__init__(model, tokenizer, optimizer, args, accelerator)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, args: ElmoTrainingArguments, accelerator=None) -> ElmoTrainer:
         """A trainer that continues the run saved at `path` (see `save_checkpoint`) where it stopped."""
-        state_file = checkpoint_state_file(path, TRAINING_STATE_FILE, "ELMo")
-        path = state_file.parent
+        path = checkpoint_state_file(path, TRAINING_STATE_FILE, cls.family).parent
         tokenizer = ElmoTokenizer.from_pretrained(path)
         model = ElmoForPreTraining.from_pretrained(path, dtype=torch.float32)
         trainer = cls(model.config, tokenizer, args, accelerator, model=model)
-        trainer.state = ElmoTrainingState.from_json(state_file)
-        check_same_run(
-            path, trainer.state.corpus, args.corpus, trainer.state.processes, trainer.accelerator.num_processes
-        )
-        trainer.optimizer.load_state_dict(torch.load(path / OPTIMIZER_FILE, weights_only=True))
-        random_states = torch.load(path / RANDOM_STATE_FILE, weights_only=True)
-        torch.set_rng_state(random_states[trainer.accelerator.process_index])
+        trainer.restore(path)
         return trainer
-
-    def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write model, tokenizer, optimizer, every process's random state and progress to `path` (atomically)."""
-        random_states = self.accelerator.gather(torch.get_rng_state().unsqueeze(0).to(self.accelerator.device))
-        if not self.accelerator.is_main_process:
-            return
-        with atomic_output_dir(path, overwrite=True) as tmp:
-            self.unwrapped.save_pretrained(tmp)
-            self.tokenizer.save_pretrained(tmp)
-            torch.save(self.optimizer.state_dict(), tmp / OPTIMIZER_FILE)
-            torch.save(random_states.cpu(), tmp / RANDOM_STATE_FILE)
-            self.state.to_json(tmp / TRAINING_STATE_FILE)
 
     def _batches(self, skip: int) -> Iterator[list[list[str]]]:
         """This process's batches of sentences for one epoch, the first `skip` left out."""
@@ -298,12 +256,6 @@ class ElmoTrainer:
         if batch and done >= skip:
             yield batch
 
-    def _all_processes_have(self, batch) -> bool:
-        if self.accelerator.num_processes == 1:
-            return batch is not None
-        flag = torch.tensor([float(batch is not None)], device=self.accelerator.device)
-        return bool(self.accelerator.reduce(flag, reduction="sum").item() == self.accelerator.num_processes)
-
     def _step(self, batch: list[list[str]]) -> tuple[float, int]:
         encoded = self.tokenizer(
             batch,
@@ -319,54 +271,6 @@ class ElmoTrainer:
         self.accelerator.clip_grad_norm_(self.model.parameters(), self.args.clip_norm)
         self.optimizer.step()
         return float(loss.detach()), int(encoded["attention_mask"].sum())
-
-    def _done(self) -> bool:
-        return self.args.max_steps is not None and self.state.steps >= self.args.max_steps
-
-    def train(self) -> ElmoForPreTraining:
-        """Run the remaining steps; return the trained (unwrapped) model."""
-        state, args = self.state, self.args
-        state.corpus = corpus_fingerprint(args.corpus)
-        state.processes = self.accelerator.num_processes
-        self.model.train()
-        last_checkpoint = time.monotonic()
-        start_time, seconds_before = time.perf_counter(), state.seconds
-        while state.epoch < args.epochs and not self._done():
-            bar = tqdm(
-                desc=f"epoch {state.epoch + 1}/{args.epochs}",
-                unit=" steps",
-                disable=not args.progress or not self.accelerator.is_main_process,
-            )
-            batches = self._batches(skip=state.batches_done)
-            while not self._done():
-                batch = next(batches, None)
-                if not self._all_processes_have(batch):
-                    break
-                loss, tokens = self._step(batch)
-                state.loss_sum += loss
-                state.loss_steps += 1
-                state.tokens += tokens * self.accelerator.num_processes
-                state.steps += 1
-                state.batches_done += 1
-                bar.update()
-                bar.set_postfix(loss=f"{loss:.3f}")
-                if self._checkpoint_due(last_checkpoint):
-                    state.seconds = seconds_before + time.perf_counter() - start_time
-                    self.save_checkpoint(args.checkpoint_dir)
-                    last_checkpoint = time.monotonic()
-            bar.close()
-            if not self._done():
-                state.loss_per_epoch.append(state.loss_sum / max(state.loss_steps, 1))
-                state.epoch, state.batches_done, state.loss_sum, state.loss_steps = state.epoch + 1, 0, 0.0, 0
-        state.seconds = seconds_before + time.perf_counter() - start_time
-        self.model.eval()
-        return self.unwrapped
-
-    def _checkpoint_due(self, last_checkpoint: float) -> bool:
-        every = self.args.checkpoint_every_seconds
-        return (
-            self.args.checkpoint_dir is not None and every is not None and time.monotonic() - last_checkpoint >= every
-        )
 
 
 def pretrain_elmo(
@@ -410,15 +314,3 @@ def pretrain_elmo(
         unigram = unigram_log_probabilities(counts, sentences, tokenizer)
         summary["heldout"] = evaluate(model, tokenizer, heldout, args.batch_size, args.max_words, unigram)
     return model, tokenizer, summary
-
-
-def save_pretrained_run(
-    model, tokenizer, summary: dict, output_dir: str | os.PathLike, overwrite: bool = False
-) -> Path:
-    """Write the model, tokenizer, `training_summary.json` and the model card to `output_dir` atomically."""
-    with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
-        model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        (tmp / "training_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-        write_model_card(tmp, trained_card(model.config, summary))
-    return Path(output_dir)
