@@ -14,7 +14,7 @@ fine-tuned) or, with `random_init`, a model of the same shape and vocabulary wit
 baseline that shows what pre-training buys. Examples are tokenised batch by batch in the collator, so each
 batch is padded to its own longest sentence. The run is scored on the validation and test splits (accuracy
 and macro F1; for tagging also seqeval's F1) beside the majority-class baseline, and the fine-tuned model,
-its tokenizer and `task_metrics.json` are written atomically to the output folder.
+its tokenizer, `task_metrics.json` and a model card are written atomically to the output folder.
 """
 
 from __future__ import annotations
@@ -30,8 +30,10 @@ from pathlib import Path
 
 import torch
 
+from ..cards.tasks import finetuned_card
 from ..errors import HfClassicError, InputFileError
 from ..heads.task_heads import HEAD_ENCODERS, HEAD_POOLINGS, IGNORE_INDEX
+from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir
 from .data import TASKS, load_task_data
@@ -296,6 +298,7 @@ def finetune(
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+        write_model_card(tmp, finetuned_card(metrics))
     return metrics
 
 

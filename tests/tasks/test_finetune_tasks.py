@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from hf_classic import ElmoConfig, ElmoTokenizer
@@ -80,6 +81,20 @@ def test_frozen_run_leaves_the_word_vectors_unchanged(word2vec_dir, reviews, tmp
     after = AutoModelForSequenceClassification.from_pretrained(tmp_path / "frozen")
     assert torch.equal(before.get_input_embeddings().weight, after.get_input_embeddings().weight)
     assert not torch.equal(before.head.classifier.weight, after.head.classifier.weight)
+
+
+def test_fine_tuned_folder_has_a_card_with_task_bottom_and_scores(word2vec_dir, reviews, tmp_path):
+    options = FinetuneOptions(
+        task="classification", model_dir=str(word2vec_dir), freeze_pretrained=True, max_steps=2, threads=2
+    )
+    metrics = finetune(options, tmp_path / "carded", dataset=reviews)
+    card = ModelCard.load(tmp_path / "carded" / "README.md")
+    assert card.data.library_name == "transformers" and card.data.pipeline_tag == "text-classification"
+    assert {"hf-classic", "word2vec", "custom_code"} <= set(card.data.tags)
+    assert "Rotten Tomatoes" in card.content and "kjv-skipgram" in card.content and "frozen" in card.content
+    assert f"| test accuracy | {metrics['test']['accuracy']:.4f} |" in card.content
+    assert "| majority-class baseline, test accuracy |" in card.content
+    assert "trust_remote_code=True" in card.content
 
 
 def test_pairs_run_marks_the_boundary_and_saves_the_markers(word2vec_dir, tmp_path):
