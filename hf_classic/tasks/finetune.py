@@ -41,7 +41,10 @@ from .metrics import label_metrics, majority_label_metrics, majority_tag_metrics
 
 logger = logging.getLogger(__name__)
 
-FAMILIES = ("word2vec", "elmo")
+FAMILIES = ("word2vec", "elmo", "bert", "gpt2")
+# transformers' own architectures: their heads are transformers' (a linear layer on [CLS] / the last token), and
+# freezing keeps the whole transformer fixed, as a feature-based use of it would.
+NATIVE_FAMILIES = ("bert", "gpt2")
 METRICS_FILE = "task_metrics.json"
 
 
@@ -118,7 +121,7 @@ class FinetuneOptions:
 
 
 def model_family(model_dir: str | os.PathLike) -> str:
-    """`word2vec` or `elmo`: the `model_type` of the folder's config.json; InputFileError for anything else."""
+    """The `model_type` of the folder's config.json (one of FAMILIES); InputFileError for anything else."""
     from transformers import AutoConfig
 
     existing_dir(model_dir, "pre-trained model directory")
@@ -127,7 +130,10 @@ def model_family(model_dir: str | os.PathLike) -> str:
     except (OSError, ValueError) as error:
         raise InputFileError(f"{model_dir}: not a loadable model directory ({error})") from error
     if model_type not in FAMILIES:
-        raise InputFileError(f"{model_dir}: model_type is {model_type!r}; expected a word2vec or ELMo model")
+        raise InputFileError(
+            f"{model_dir}: model_type is {model_type!r}; expected one of {', '.join(FAMILIES)} (a word2vec, ELMo, "
+            "BERT or GPT-2 model)"
+        )
     return model_type
 
 
@@ -152,30 +158,53 @@ def build_model(options: FinetuneOptions, labels: list[str]):
         "num_labels": len(labels),
         "id2label": dict(enumerate(labels)),
         "label2id": {label: index for index, label in enumerate(labels)},
-        "freeze_pretrained": options.freeze_pretrained,
-        "head_encoder": options.head_encoder,
-        "head_pooling": options.head_pooling,
-        "head_hidden_size": options.head_hidden_size,
-        "classifier_dropout": options.classifier_dropout,
     }
+    if family not in NATIVE_FAMILIES:
+        head_options.update(
+            freeze_pretrained=options.freeze_pretrained,
+            head_encoder=options.head_encoder,
+            head_pooling=options.head_pooling,
+            head_hidden_size=options.head_hidden_size,
+            classifier_dropout=options.classifier_dropout,
+        )
+    # GPT-2's byte-level BPE needs a leading space to read pre-split words as it reads running text.
+    tokenizer = AutoTokenizer.from_pretrained(
+        options.model_dir, **({"add_prefix_space": True} if family == "gpt2" else {})
+    )
+    if family == "gpt2":
+        tokenizer.pad_token = tokenizer.pad_token or tokenizer.eos_token
+        head_options["pad_token_id"] = tokenizer.pad_token_id
     if options.random_init:
         model = auto_class.from_config(AutoConfig.from_pretrained(options.model_dir, **head_options))
     else:
         model = auto_class.from_pretrained(options.model_dir, **head_options)
-    tokenizer = AutoTokenizer.from_pretrained(options.model_dir)
-    if options.task == "pairs" and family == "word2vec":
+    if options.task == "pairs" and family in ("word2vec", "gpt2"):
         add_pair_markers(model, tokenizer)
+    if family in NATIVE_FAMILIES and options.freeze_pretrained:
+        model.base_model.requires_grad_(False)
     return model, tokenizer, family
 
 
 def add_pair_markers(model, tokenizer) -> None:
-    """Add `<s> <sep> </s>` to a word2vec tokenizer and rows for them to the model's embeddings.
+    """Give a tokenizer without a pair template start, separator and end markers, `<s> a <sep> b </s>`, and the model
+    rows for them (word2vec: `add_boundary_markers`; GPT-2: the input transformation of GPT, whose classifier reads
+    the last token, here `</s>`).
 
-    transformers fills new rows with the old rows' mean (the three markers would be identical, and a frozen
+    transformers fills new rows with the old rows' mean (the three markers would be near-identical, and a frozen
     bottom would keep them so); here each marker gets its own random row of the vectors' typical scale.
     """
+    from tokenizers import processors
+
     before = len(tokenizer)
-    tokenizer.add_boundary_markers()
+    if hasattr(tokenizer, "add_boundary_markers"):
+        tokenizer.add_boundary_markers()
+    else:
+        markers = {"bos_token": "<s>", "sep_token": "<sep>", "eos_token": "</s>"}
+        tokenizer.add_special_tokens(markers)
+        ids = [(token, tokenizer.convert_tokens_to_ids(token)) for token in markers.values()]
+        tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
+            single="<s> $A </s>", pair="<s> $A <sep> $B:1 </s>:1", special_tokens=ids
+        )
     model.resize_token_embeddings(len(tokenizer), mean_resizing=False)
     weight = model.get_input_embeddings().weight
     with torch.no_grad():
@@ -202,7 +231,7 @@ class TaskCollator:
         batch = self.tokenizer(
             texts, text_pair=pairs, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
         )
-        batch = {key: batch[key] for key in ("input_ids", "attention_mask")}
+        batch = {key: batch[key] for key in self.tokenizer.model_input_names if key in batch}
         batch["labels"] = torch.tensor([example["label"] for example in examples])
         return batch
 

@@ -24,7 +24,7 @@ def test_folder_of_another_family_exits_2(tmp_path, capsys):
     (tmp_path / "config.json").write_text('{"model_type": "rnn_seq2seq"}', encoding="utf-8")
     status = main(["train", "classification", "--model", str(tmp_path), "--output", str(tmp_path / "out")])
     assert status == 2
-    assert "expected a word2vec or ELMo model" in capsys.readouterr().err
+    assert "model_type is 'rnn_seq2seq'; expected one of word2vec, elmo, bert, gpt2" in capsys.readouterr().err
 
 
 def test_existing_output_exits_2_without_overwrite(tmp_path, capsys):
