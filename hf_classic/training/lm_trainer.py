@@ -53,7 +53,7 @@ class StreamingTrainer:
         model: the model to train (wrapped by `accelerator.prepare` with `optimizer`).
         tokenizer: saved with every checkpoint.
         optimizer: a torch optimizer over `model`'s parameters.
-        args: a family's training arguments, with at least `corpus`, `epochs`, `max_steps`, `progress`,
+        args: a family's training arguments, with at least `corpus`, `epochs`, `max_steps`, `max_seconds`, `progress`,
             `checkpoint_dir` and `checkpoint_every_seconds`.
         accelerator: an `accelerate.Accelerator`.
     """
@@ -107,7 +107,17 @@ class StreamingTrainer:
         return bool(self.accelerator.reduce(flag, reduction="sum").item() == self.accelerator.num_processes)
 
     def _done(self) -> bool:
-        return self.args.max_steps is not None and self.state.steps >= self.args.max_steps
+        """The step limit is reached, or the time limit (`args.max_seconds`): the processes agree on the latter, as
+        their clocks differ."""
+        if self.args.max_steps is not None and self.state.steps >= self.args.max_steps:
+            return True
+        limit = self.args.max_seconds
+        if limit is None:
+            return False
+        over = torch.tensor([float(self.state.seconds >= limit)], device=self.accelerator.device)
+        if self.accelerator.num_processes > 1:
+            over = self.accelerator.reduce(over, reduction="sum")
+        return bool(over.item() > 0)
 
     def _checkpoint_due(self, last_checkpoint: float) -> bool:
         every = self.args.checkpoint_every_seconds
@@ -140,10 +150,10 @@ class StreamingTrainer:
                 state.tokens += tokens * self.accelerator.num_processes
                 state.steps += 1
                 state.batches_done += 1
+                state.seconds = seconds_before + time.perf_counter() - start_time
                 bar.update()
                 bar.set_postfix(loss=f"{loss:.3f}")
                 if self._checkpoint_due(last_checkpoint):
-                    state.seconds = seconds_before + time.perf_counter() - start_time
                     self.save_checkpoint(args.checkpoint_dir)
                     last_checkpoint = time.monotonic()
             bar.close()

@@ -90,6 +90,7 @@ class TransformerTrainingArguments:
         epochs: passes over the training lines.
         max_steps: stop after this many optimizer steps in all (None: run the epochs out); also the length of
             the learning-rate schedule when shorter than the epochs.
+        max_seconds: stop once training has run this many seconds (a wall-time budget; None: no limit).
         warmup_ratio: share of the steps over which the learning rate rises linearly from 0.
         weight_decay: AdamW's decoupled weight decay, on weight matrices only.
         clip_norm: global gradient-norm clip.
@@ -117,6 +118,7 @@ class TransformerTrainingArguments:
     learning_rate: float | None = None
     epochs: int = 1
     max_steps: int | None = None
+    max_seconds: float | None = None
     warmup_ratio: float = 0.05
     weight_decay: float = 0.01
     clip_norm: float = 1.0
