@@ -15,7 +15,9 @@ Aligned, side by side (OpenNMT-py option / ours):
 - optimiser: Adam, betas (0.9, 0.999), eps 1e-8, no weight decay (`optim adam` / `adamw_torch` with
   weight decay 0), constant learning rate (`learning_rate_decay 1.0` / `lr_scheduler_type="constant"`), no
   warm-up, gradient norm clipped at 1 (`max_grad_norm 1` / the Trainer's default), no label smoothing, loss
-  averaged over the batch's target tokens (`normalization tokens` / our mean cross-entropy).
+  averaged over the batch's target tokens (`normalization tokens` / our mean cross-entropy). Left over:
+  OpenNMT-py 3.5.1 sums the loss over the target tokens with `</s>` but divides by the count without them, so
+  batches of short targets weigh up to twice as much (one-word targets); Adam takes out the overall scale.
 - batches: 32 sentences (`batch_type sents`) of similar lengths, in random order, every pair once an epoch.
   OpenNMT-py reads a "bucket" of examples in file order, sorts it by (source, target) length, cuts it into
   batches and shuffles them. Its default bucket of 262,144 examples is 73 passes over 3.6k pairs, and as it
@@ -34,7 +36,8 @@ Aligned, side by side (OpenNMT-py option / ours):
 
 Measured for each seed (the engines alternate which trains first): training target tokens/s (the target tokens
 of all updates, `</s>` included, over the training time: the last elapsed time OpenNMT-py's trainer reports,
-`Seq2SeqTrainer`'s train_runtime for us), test BLEU/chrF (sacrebleu on normalised text, same references) of each
+`Seq2SeqTrainer`'s train_runtime for us, which also holds a validation pass and a checkpoint save per epoch
+where OpenNMT-py has one of each), test BLEU/chrF (sacrebleu on normalised text, same references) of each
 engine's own model, and its test perplexity on the reference tokens that are in the training vocabulary, computed
 by our code for both (OpenNMT-py's model converted; its own `GOLD PPL` is per sentence, not per token). Once,
 on the first seed's OpenNMT-py model (converted for us: the same weights), beam-5 translation sentences/s of
