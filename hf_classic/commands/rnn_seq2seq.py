@@ -226,7 +226,9 @@ def register(verbs, families) -> None:
     fit.add_argument("--seed", type=int, default=1234)
     fit.add_argument("--threads", type=int, default=1, help="torch threads (small RNNs run fastest on 1)")
     fit.add_argument(
-        "--group-by-length", action="store_true", help="batches of similar lengths: faster, may learn less"
+        "--group-by-length",
+        action="store_true",
+        help="batches of similar source and target lengths in random order, as OpenNMT-py's buckets: faster",
     )
     fit.add_argument("--overwrite", action="store_true")
     add_push_option(train)
