@@ -34,14 +34,13 @@ from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
 from . import word2vec_kernels, word2vec_torch
 from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import prefetch, stream_line_batches
+from .word2vec_devices import BACKENDS, DEVICES, make_accelerator, resolve_backend
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
 logger = logging.getLogger(__name__)
 
 MAX_SENTENCE_LENGTH = 10000
 TRAINING_STATE_FILE = "training_state.json"
-DEVICES = ("auto", "cpu", "cuda", "mps", "xpu")
-BACKENDS = ("auto", "numba", "torch")
 CPU_BATCH_SIZE = 2**12
 ACCELERATOR_BATCH_SIZE = 2**16
 
@@ -94,33 +93,6 @@ class Word2VecTrainingArguments:
             raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
         if self.row_update_cap is not None and not self.row_update_cap > 0:
             raise HfClassicError(f"row_update_cap={self.row_update_cap}: expected a number > 0 or None")
-
-
-def make_accelerator(device: str):
-    """An `accelerate.Accelerator` on `device` (see `Word2VecTrainingArguments.device`); an accelerator type that
-    this machine lacks is an error naming it."""
-    from accelerate import Accelerator
-
-    if device == "cpu":
-        return Accelerator(cpu=True)
-    accelerator = Accelerator()
-    if device != "auto" and accelerator.device.type != device:
-        raise HfClassicError(
-            f"device={device!r}: no {device} device is available here (Accelerate picked "
-            f"{accelerator.device.type}); use device 'auto' or 'cpu'"
-        )
-    return accelerator
-
-
-def resolve_backend(backend: str, device: torch.device) -> str:
-    """The kernel that trains on `device`: `"numba"` or `"torch"`."""
-    if backend == "auto":
-        return "numba" if device.type == "cpu" else "torch"
-    if backend == "numba" and device.type != "cpu":
-        raise HfClassicError(
-            f"backend='numba' runs on the CPU only, but the device is {device.type}; use backend 'torch' or 'auto'"
-        )
-    return backend
 
 
 @dataclass
