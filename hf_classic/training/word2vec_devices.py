@@ -15,15 +15,14 @@ def make_accelerator(device: str):
     this machine lacks is an error naming it."""
     from accelerate import Accelerator
 
-    if device == "cpu":
-        return Accelerator(cpu=True)
-    accelerator = Accelerator()
-    if device != "auto" and accelerator.device.type != device:
+    available = torch.accelerator.current_accelerator() if torch.accelerator.is_available() else None
+    if device not in ("auto", "cpu") and (available is None or available.type != device):
         raise HfClassicError(
-            f"device={device!r}: no {device} device is available here (Accelerate picked "
-            f"{accelerator.device.type}); use device 'auto' or 'cpu'"
+            f"device={device!r}: no {device} device is available here (found "
+            f"{available.type if available is not None else 'only the cpu'}); use device 'auto' or 'cpu'"
         )
-    return accelerator
+    # Without an accelerator, cpu=True is what makes `accelerate launch` start CPU processes that train together.
+    return Accelerator(cpu=device == "cpu" or available is None)
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
