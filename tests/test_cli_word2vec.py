@@ -154,3 +154,36 @@ def test_demo_runs_end_to_end(tmp_path):
     assert "weights identical: True" in result.stdout
     png = (output / "word_map.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 50_000
+
+
+def test_backend_torch_trains_on_the_cpu_and_says_so(tmp_path, corpus):
+    output = tmp_path / "model"
+    status = main(
+        ["pretrain", "word2vec", "--corpus", str(corpus), "--output", str(output), "--min-count", "1"]
+        + ["--epochs", "1", "--vector-size", "8", "--backend", "torch", "--no-progress"]
+    )
+    assert status == 0
+    summary = json.loads((output / "training_summary.json").read_text())
+    assert summary["kernel"] == "torch-cpu" and summary["device"] == "cpu"
+    assert AutoModel.from_pretrained(output).embeddings.weight.shape == (2 + 8, 8)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--backend", "jax"], "invalid choice: 'jax'"),
+        (["--device", "tpu"], "invalid choice: 'tpu'"),
+        (["--device", "cuda"], "device='cuda': no cuda device is available here"),
+        (["--batch-size", "0"], "batch_size=0: expected an integer >= 1"),
+    ],
+)
+def test_bad_device_or_backend_is_rejected_with_a_message(tmp_path, corpus, extra, message):
+    if extra == ["--device", "cuda"] and __import__("torch").cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    output = tmp_path / "o"
+    result = run_cli(
+        "pretrain", "word2vec", "--corpus", str(corpus), "--output", str(output), "--min-count", "1", *extra
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and not output.exists()

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..data import ANALOGIES, WORDSIM353, data_path
 from ..evaluation.word_vectors import evaluate_word_vectors, format_scores
 from ..hub import write_model_card
+from ..training.word2vec_devices import BACKENDS, DEVICES
 from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir
 from ..word2vec.configuration_word2vec import ARCHITECTURES, OBJECTIVES
@@ -47,6 +48,24 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run")
     run.add_argument("--seed", type=int, default=1)
     run.add_argument("--workers", type=int, default=None, help="kernel threads (default: all cores)")
+    run.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="where to train: auto (the device Accelerate picks, a GPU when there is one), cpu, or a GPU type",
+    )
+    run.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="auto",
+        help="training kernel: numba (Hogwild, CPU), torch (batched, any device) or auto (numba on CPU, torch elsewhere)",
+    )
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="torch kernel: examples per batch (default: 4096 on CPU, 65536 on a GPU)",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
     run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
     run.add_argument(
@@ -109,6 +128,9 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
         checkpoint_every_seconds=args.checkpoint_every,
         block_lines=args.block_lines,
         token_cache_bytes=args.token_cache_mb * 2**20,
+        device=args.device,
+        backend=args.backend,
+        batch_size=args.batch_size,
     )
     if args.resume_from:
         trainer = Word2VecTrainer.from_checkpoint(args.resume_from, training_args)
@@ -128,6 +150,7 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
                 **asdict(stats),
                 "effective_words_per_second": stats.effective_words_per_second,
                 "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, {training_args.workers or 'all'} kernel threads",
+                "device": str(trainer.device),
             }
             (tmp / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
             write_model_card(tmp, trained_card(model, tokenizer, stats, corpus, summary["machine"]))

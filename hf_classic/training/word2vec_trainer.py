@@ -1,4 +1,8 @@
-"""word2vec pre-training: vocabulary from a streamed corpus, then epochs of the Hogwild kernel.
+"""word2vec pre-training: vocabulary from a streamed corpus, then epochs of a training kernel.
+
+Two kernels train the same model: the numba Hogwild kernel (`word2vec_kernels`, CPU) and the batched torch
+kernel (`word2vec_torch`, any torch device); by default the device Accelerate picks decides (numba on CPU,
+torch on a GPU).
 
 The corpus is read twice per run at most: once to count words, then once per epoch (the encoded ids are
 kept between epochs when they fit in `token_cache_bytes`, otherwise the corpus is streamed again, so peak
@@ -22,20 +26,23 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..errors import InputFileError
+from ..errors import HfClassicError, InputFileError
 from ..utils.atomic import atomic_output_dir
 from ..word2vec.configuration_word2vec import Word2VecConfig
 from ..word2vec.modeling_word2vec import Word2VecForPreTraining
 from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
-from . import word2vec_kernels
+from . import word2vec_kernels, word2vec_torch
 from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import prefetch, stream_line_batches
+from .word2vec_devices import BACKENDS, DEVICES, make_accelerator, resolve_backend
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
 logger = logging.getLogger(__name__)
 
 MAX_SENTENCE_LENGTH = 10000
 TRAINING_STATE_FILE = "training_state.json"
+CPU_BATCH_SIZE = 2**12
+ACCELERATOR_BATCH_SIZE = 2**16
 
 
 @dataclass
@@ -53,6 +60,13 @@ class Word2VecTrainingArguments:
         progress: show progress bars.
         checkpoint_dir: where to keep the latest checkpoint (replaced at each save); None: no checkpoints.
         checkpoint_every_seconds: seconds between checkpoints (at the end of a block); 0: after every block.
+        device: `"auto"` (the device Accelerate picks: a GPU when there is one), `"cpu"`, or an accelerator type
+            (`"cuda"`, `"mps"`, `"xpu"`); ignored when an accelerator is given to the trainer.
+        backend: `"numba"` (Hogwild kernel, CPU only), `"torch"` (batched kernel, any device) or `"auto"` (numba
+            on CPU, torch elsewhere).
+        batch_size: torch kernel: training examples per batch; default 2**12 on CPU, 2**16 on an accelerator.
+        row_update_cap: torch kernel: a row occurring `k` times in a batch gets its summed update scaled by
+            `min(1, row_update_cap / k)` (see `word2vec_torch`); None: plain sums (may diverge).
     """
 
     corpus: Sequence[str]
@@ -65,6 +79,20 @@ class Word2VecTrainingArguments:
     progress: bool = True
     checkpoint_dir: str | None = None
     checkpoint_every_seconds: float | None = 600.0
+    device: str = "auto"
+    backend: str = "auto"
+    batch_size: int | None = None
+    row_update_cap: float | None = 128.0
+
+    def __post_init__(self):
+        if self.device not in DEVICES:
+            raise HfClassicError(f"device={self.device!r}: expected one of {', '.join(DEVICES)}")
+        if self.backend not in BACKENDS:
+            raise HfClassicError(f"backend={self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
+        if self.row_update_cap is not None and not self.row_update_cap > 0:
+            raise HfClassicError(f"row_update_cap={self.row_update_cap}: expected a number > 0 or None")
 
 
 @dataclass
@@ -139,7 +167,7 @@ class Word2VecTrainer:
         config: the model's hyper-parameters (`vocab_size` is taken from the tokenizer).
         tokenizer: a `Word2VecTokenizer` with word counts (see `build_tokenizer`).
         args: how to run.
-        accelerator: an `accelerate.Accelerator`; one is made (CPU) when None.
+        accelerator: an `accelerate.Accelerator`; one is made on `args.device` when None.
         model: weights to continue from (a checkpoint's); a fresh model is initialised when None.
     """
 
@@ -151,11 +179,11 @@ class Word2VecTrainer:
         accelerator=None,
         model: Word2VecForPreTraining | None = None,
     ):
-        from accelerate import Accelerator
-
         self.args = args
         self.tokenizer = tokenizer
-        self.accelerator = accelerator or Accelerator(cpu=True)
+        self.accelerator = accelerator or make_accelerator(args.device)
+        self.device = self.accelerator.device
+        self.backend = resolve_backend(args.backend, self.device)
         self.counts = np.asarray(tokenizer.word_counts, dtype=np.int64)
         codes, points, lengths = huffman_tree(self.counts)
         noise = noise_distribution(self.counts, config.ns_exponent)
@@ -175,6 +203,21 @@ class Word2VecTrainer:
         self.keep_probability = keep_probabilities(self.counts, config.sample)
         self.noise_probability, self.noise_alias = word2vec_kernels.alias_table(noise)
         self.codes, self.points, self.lengths = codes, points, lengths
+        self.kernel = word2vec_kernels.KERNEL_NAME
+        if self.backend == "torch":
+            self.kernel = word2vec_torch.kernel_name(self.device)
+            self.model.to(self.device)
+            self.tables = {
+                name: torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
+                for name, value in (
+                    ("keep_probability", self.keep_probability),
+                    ("noise_keep", self.noise_probability),
+                    ("noise_alias", self.noise_alias.astype(np.int64)),
+                    ("codes", codes),
+                    ("points", points.astype(np.int64)),
+                    ("lengths", lengths.astype(np.int64)),
+                )
+            }
         self.state = TrainingState()
         self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
         self._cache_complete = False
@@ -262,21 +305,84 @@ class Word2VecTrainer:
     def _any_process_has(self, block_words: int) -> bool:
         if self.accelerator.num_processes == 1:
             return block_words > 0
-        flag = self.accelerator.reduce(torch.tensor([float(block_words > 0)]), reduction="sum")
+        flag = self.accelerator.reduce(torch.tensor([float(block_words > 0)], device=self.device), reduction="sum")
         return bool(flag.item() > 0)
 
+    def _numba_block(self, tokens: np.ndarray, starts: np.ndarray, total_words: int) -> tuple[int, float, int]:
+        """Train on one block with the numba kernel: `(effective_words, loss_sum, loss_terms)`."""
+        config = self.model.config
+        input_vectors, output_vectors, node_vectors = self._weights()
+        effective, loss, terms = word2vec_kernels.train_sentences(
+            input_vectors,
+            output_vectors,
+            node_vectors,
+            tokens,
+            starts,
+            self.keep_probability,
+            self.noise_probability,
+            self.noise_alias,
+            self.codes,
+            self.points,
+            self.lengths,
+            config.architecture == "cbow",
+            config.cbow_mean,
+            config.window,
+            config.shrink_windows,
+            config.negative if config.uses_negative_sampling else 0,
+            config.alpha,
+            config.min_alpha,
+            self.state.words_done,
+            total_words,
+            self.args.seed * 1000003 + self.state.words_done,
+            self.threads,
+        )
+        return int(effective), float(loss), int(terms)
+
+    def _torch_block(self, tokens: np.ndarray, starts: np.ndarray, total_words: int) -> tuple[int, float, int]:
+        """Train on one block with the batched torch kernel on the trainer's device: `(effective_words, loss_sum,
+        loss_terms)`. Its random numbers are seeded from the seed and the words done, so resuming repeats them."""
+        config, model = self.model.config, self.model
+        generator = torch.Generator(device=self.device)
+        generator.manual_seed(self.args.seed * 1000003 + self.state.words_done)
+        default_batch = CPU_BATCH_SIZE if self.device.type == "cpu" else ACCELERATOR_BATCH_SIZE
+        effective, loss, terms = word2vec_torch.train_block(
+            model.word2vec.embeddings.weight.data,
+            model.output_vectors.data if model.output_vectors is not None else None,
+            model.node_vectors.data if model.node_vectors is not None else None,
+            torch.from_numpy(tokens).to(self.device, torch.int64),
+            torch.from_numpy(np.diff(starts)).to(self.device),
+            self.tables,
+            cbow=config.architecture == "cbow",
+            cbow_mean=config.cbow_mean,
+            window=config.window,
+            shrink_windows=config.shrink_windows,
+            negative=config.negative if config.uses_negative_sampling else 0,
+            alpha_start=config.alpha,
+            alpha_end=config.min_alpha,
+            words_before=self.state.words_done,
+            total_words=total_words,
+            generator=generator,
+            batch_size=self.args.batch_size or default_batch,
+            row_cap=self.args.row_update_cap,
+        )
+        return effective, float(loss), terms
+
     def train(self) -> tuple[Word2VecForPreTraining, Word2VecTrainingStats]:
-        """Run the remaining epochs; return the trained model and what the run did."""
+        """Run the remaining epochs; return the trained model (on the CPU) and what the run did."""
         config = self.model.config
         state = self.state
         state.corpus = corpus_fingerprint(self.args.corpus)
         state.processes = self.accelerator.num_processes
         corpus_words = int(self.counts.sum())
         total_words = corpus_words * config.epochs
-        threads = self.args.workers or numba.config.NUMBA_NUM_THREADS
-        numba.set_num_threads(threads)
-        input_vectors, output_vectors, node_vectors = self._weights()
-        negative = config.negative if config.uses_negative_sampling else 0
+        self.threads = self.args.workers or numba.config.NUMBA_NUM_THREADS
+        if self.backend == "numba":
+            numba.set_num_threads(self.threads)
+            train_block = self._numba_block
+        else:
+            if self.device.type == "cpu" and self.args.workers:
+                torch.set_num_threads(self.args.workers)
+            train_block = self._torch_block
         world = self.accelerator.num_processes
         no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
         last_checkpoint = time.monotonic()
@@ -297,33 +403,10 @@ class Word2VecTrainer:
                     if not self._any_process_has(raw_words):
                         break
                     if len(tokens):
-                        effective, block_loss, terms = word2vec_kernels.train_sentences(
-                            input_vectors,
-                            output_vectors,
-                            node_vectors,
-                            tokens,
-                            starts,
-                            self.keep_probability,
-                            self.noise_probability,
-                            self.noise_alias,
-                            self.codes,
-                            self.points,
-                            self.lengths,
-                            config.architecture == "cbow",
-                            config.cbow_mean,
-                            config.window,
-                            config.shrink_windows,
-                            negative,
-                            config.alpha,
-                            config.min_alpha,
-                            state.words_done,
-                            total_words,
-                            self.args.seed * 1000003 + state.words_done,
-                            threads,
-                        )
-                        state.effective_words += int(effective) * world
+                        effective, block_loss, terms = train_block(tokens, starts, total_words)
+                        state.effective_words += effective * world
                         state.loss_sum += block_loss
-                        state.loss_terms += int(terms)
+                        state.loss_terms += terms
                     self._average_across_processes()
                     state.words_done += len(tokens) * world
                     state.blocks_done += 1
@@ -336,6 +419,7 @@ class Word2VecTrainer:
                 state.loss_per_epoch.append(state.loss_sum / max(state.loss_terms, 1))
                 state.epoch, state.blocks_done, state.loss_sum, state.loss_terms = state.epoch + 1, 0, 0.0, 0
         state.seconds = seconds_before + time.perf_counter() - start_time
+        self.model.to("cpu")
         padding = config.pad_token_id
         if padding is not None:
             self.model.word2vec.embeddings.weight.data[padding].zero_()
@@ -345,6 +429,7 @@ class Word2VecTrainer:
             seconds=state.seconds,
             loss_per_epoch=list(state.loss_per_epoch),
             processes=world,
+            kernel=self.kernel,
         )
         return self.model, stats
 

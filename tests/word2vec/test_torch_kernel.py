@@ -1,0 +1,127 @@
+"""The batched torch kernel: its example generator against plain loops, its updates against autograd."""
+
+import numpy as np
+import pytest
+import torch
+
+from hf_classic.training import word2vec_torch
+from hf_classic.training.word2vec_vocab import huffman_tree, noise_distribution
+from hf_classic.word2vec import Word2VecConfig, Word2VecForPreTraining
+
+
+def random_block(seed: int, words: int = 60, window: int = 4):
+    """Sentence index `(m,)` of a block of a few sentences, and random window spans `(m,)`."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 12, size=words)
+    sentence = np.repeat(np.arange(len(lengths)), lengths)[:words]
+    spans = rng.integers(1, window + 1, size=len(sentence))
+    return torch.from_numpy(sentence), torch.from_numpy(spans)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_skipgram_pairs_equal_the_plain_loop(seed):
+    sentence, spans = random_block(seed)
+    centre, context = word2vec_torch.skipgram_pairs(sentence, spans, window=4)
+    expected = word2vec_torch.skipgram_pairs_reference(sentence.tolist(), spans.tolist())
+    assert list(zip(centre.tolist(), context.tolist(), strict=True)) == expected
+    assert len(expected) > 50
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cbow_windows_equal_the_plain_loop(seed):
+    sentence, spans = random_block(seed)
+    centre, context, mask = word2vec_torch.cbow_windows(sentence, spans, window=4)
+    got = [
+        (c, [p for p, m in zip(ps, ms, strict=True) if m])
+        for c, ps, ms in zip(centre.tolist(), context.tolist(), mask.tolist(), strict=True)
+    ]
+    assert got == word2vec_torch.cbow_windows_reference(sentence.tolist(), spans.tolist())
+
+
+def test_one_word_sentences_give_no_examples():
+    sentence, spans = torch.arange(5), torch.full((5,), 3)
+    centre, _ = word2vec_torch.skipgram_pairs(sentence, spans, window=3)
+    assert centre.numel() == 0
+    assert word2vec_torch.cbow_windows(sentence, spans, window=3)[0].numel() == 0
+
+
+def test_noise_words_follow_the_noise_distribution():
+    from hf_classic.training.word2vec_kernels import alias_table
+
+    counts = np.array([0, 0, 500, 200, 100, 50, 10, 1])
+    noise = noise_distribution(counts, 0.75)
+    keep, alias = alias_table(noise)
+    generator = torch.Generator().manual_seed(0)
+    draws = word2vec_torch.draw_noise((200_000,), torch.from_numpy(keep), torch.from_numpy(alias).long(), generator)
+    frequencies = np.bincount(draws.numpy(), minlength=len(counts)) / draws.numel()
+    np.testing.assert_allclose(frequencies, noise, atol=0.004)
+
+
+def small_model(objective: str, vocab: int = 12, dim: int = 6) -> Word2VecForPreTraining:
+    counts = np.array([0, 0] + list(range(vocab - 2, 0, -1)))
+    codes, points, lengths = huffman_tree(counts)
+    config = Word2VecConfig(vocab_size=vocab, vector_size=dim, objective=objective, max_code_length=codes.shape[1])
+    torch.manual_seed(0)
+    model = Word2VecForPreTraining(config)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, 0.5)
+    model.set_vocabulary_statistics(
+        torch.from_numpy(noise_distribution(counts, 0.75)).float(),
+        torch.from_numpy(codes),
+        torch.from_numpy(points),
+        torch.from_numpy(lengths),
+    )
+    return model
+
+
+def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss():
+    model = small_model("negative")
+    hidden = torch.randn(3, 6, requires_grad=True)
+    words = torch.tensor([2, 5, 7])
+    noise = torch.tensor([[3, 4], [5, 9], [10, 11]])  # 5 = the word in row 1: skipped
+    model.negative_sampling_loss(hidden, words, noise).sum().backward()
+    lr = 0.1
+    output = model.output_vectors.detach().clone()
+    error, loss = word2vec_torch.negative_sampling_step(hidden.detach(), words, output, noise, lr, row_cap=None)
+    torch.testing.assert_close(output, model.output_vectors.detach() - lr * model.output_vectors.grad)
+    torch.testing.assert_close(error, -lr * hidden.grad)
+    expected_loss = model.negative_sampling_loss(hidden.detach(), words, noise).sum()
+    torch.testing.assert_close(loss, expected_loss)
+
+
+def test_hierarchical_softmax_step_is_one_sgd_step_on_the_models_loss():
+    model = small_model("hierarchical")
+    hidden = torch.randn(4, 6, requires_grad=True)
+    words = torch.tensor([2, 3, 8, 11])
+    model.hierarchical_softmax_loss(hidden, words).sum().backward()
+    lr = 0.1
+    nodes = model.node_vectors.detach().clone()
+    error, loss = word2vec_torch.hierarchical_softmax_step(
+        hidden.detach(),
+        words,
+        nodes,
+        model.huffman_codes,
+        model.huffman_points.long(),
+        model.huffman_code_lengths.long(),
+        lr,
+        row_cap=None,
+    )
+    torch.testing.assert_close(nodes, model.node_vectors.detach() - lr * model.node_vectors.grad)
+    torch.testing.assert_close(error, -lr * hidden.grad)
+    torch.testing.assert_close(loss, model.hierarchical_softmax_loss(hidden.detach(), words).sum())
+
+
+def test_a_row_repeated_beyond_the_cap_gets_at_most_cap_updates():
+    matrix = torch.zeros(3, 2)
+    rows = torch.tensor([0] * 10 + [1, 1, 2])
+    updates = torch.ones(13, 2)
+    word2vec_torch.add_rows(matrix, rows, updates, row_cap=4)
+    torch.testing.assert_close(matrix, torch.tensor([[4.0, 4.0], [2.0, 2.0], [1.0, 1.0]]))
+    word2vec_torch.add_rows(matrix, rows, updates, row_cap=None)
+    torch.testing.assert_close(matrix, torch.tensor([[14.0, 14.0], [4.0, 4.0], [2.0, 2.0]]))
+
+
+def test_kernel_name_tells_the_device():
+    assert word2vec_torch.kernel_name(torch.device("cpu")) == "torch-cpu"
+    assert word2vec_torch.kernel_name("cuda:1") == "torch-cuda"
