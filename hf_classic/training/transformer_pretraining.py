@@ -436,9 +436,12 @@ def evaluate(model, tokenizer, args: TransformerTrainingArguments, data: Pretrai
 
 
 def pretrain_transformer(
-    args: TransformerTrainingArguments, accelerator=None, resume_from: str | os.PathLike | None = None
+    args: TransformerTrainingArguments,
+    accelerator=None,
+    resume_from: str | os.PathLike | None = None,
+    tokenizer=None,
 ) -> tuple:
-    """Learn the tokenizer, pre-train (or resume) and evaluate on the held-out lines.
+    """Learn the tokenizer (unless one is given), pre-train (or resume) and evaluate on the held-out lines.
 
     Returns `(model, tokenizer, summary)`; the summary holds the parameters, steps, tokens seen, seconds,
     tokens/s, the loss per epoch and of the last steps, and the held-out scores.
@@ -447,7 +450,7 @@ def pretrain_transformer(
     if resume_from is not None:
         trainer = TransformerTrainer.from_checkpoint(resume_from, args, accelerator)
     else:
-        tokenizer = build_tokenizer(args)
+        tokenizer = tokenizer or build_tokenizer(args)
         trainer = TransformerTrainer(build_model(args, tokenizer), tokenizer, args, accelerator)
     model = trainer.train()
     state = trainer.state
