@@ -435,6 +435,18 @@ def evaluate(model, tokenizer, args: TransformerTrainingArguments, data: Pretrai
     return result
 
 
+def shared_tokenizer(args: TransformerTrainingArguments, accelerator):
+    """The tokenizer learnt by the main process and sent to the others (WordPiece learning may break ties
+    differently in each process)."""
+    if accelerator.num_processes == 1:
+        return build_tokenizer(args)
+    from accelerate.utils import broadcast_object_list
+
+    holder = [build_tokenizer(args) if accelerator.is_main_process else None]
+    broadcast_object_list(holder)
+    return holder[0]
+
+
 def pretrain_transformer(
     args: TransformerTrainingArguments,
     accelerator=None,
@@ -446,11 +458,14 @@ def pretrain_transformer(
     Returns `(model, tokenizer, summary)`; the summary holds the parameters, steps, tokens seen, seconds,
     tokens/s, the loss per epoch and of the last steps, and the held-out scores.
     """
+    from accelerate import Accelerator
+
     check_corpus_files(args.corpus)
+    accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
     if resume_from is not None:
         trainer = TransformerTrainer.from_checkpoint(resume_from, args, accelerator)
     else:
-        tokenizer = tokenizer or build_tokenizer(args)
+        tokenizer = tokenizer or shared_tokenizer(args, accelerator)
         trainer = TransformerTrainer(build_model(args, tokenizer), tokenizer, args, accelerator)
     model = trainer.train()
     state = trainer.state

@@ -247,3 +247,19 @@ def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_result(kjv_chapt
     resume = [*command, "--output", str(killed), "--resume-from", str(tmp_path / "killed.checkpoint")]
     subprocess.run(resume, check=True, capture_output=True, timeout=600, env=environment)
     assert (killed / "model.safetensors").read_bytes() == (whole / "model.safetensors").read_bytes()
+
+
+@pytest.mark.slow
+def test_two_processes_train_one_bert(kjv_chapters_slice, tmp_path):
+    output = tmp_path / "bert"
+    command = [
+        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines",
+        "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "hf_classic", "pretrain", "bert",
+        "--corpus", str(kjv_chapters_slice), "--output", str(output), *FAST, "--max-steps", "6",
+    ]  # fmt: skip
+    environment = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((output / "training_summary.json").read_text())
+    assert summary["processes"] == 2 and summary["steps"] == 6 and summary["tokens"] > 0
+    assert summary["heldout"]["examples"] > 0
