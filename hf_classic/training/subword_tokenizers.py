@@ -46,6 +46,9 @@ def train_bert_tokenizer(
     """A WordPiece vocabulary of at most `vocab_size` tokens (`[PAD] [UNK] [CLS] [SEP] [MASK]` first) learnt on `texts`.
 
     `lowercase=True` is BERT's uncased model (lower-cased, accents stripped); False keeps case and accents.
+    The learnt tokens are numbered in sorted order. Unlike the byte-level BPE, two runs on one corpus may learn
+    a few different tokens: `tokenizers`' WordPiece trainer breaks ties between equally frequent pairs in a hash
+    map's order.
     """
     from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 
@@ -62,4 +65,8 @@ def train_bert_tokenizer(
         show_progress=False,
     )
     tokenizer.train_from_iterator(texts, trainer)
-    return BertTokenizer(vocab=tokenizer.get_vocab(), do_lower_case=lowercase, model_max_length=model_max_length)
+    # the trainer numbers the learnt tokens in a hash map's order, which changes from run to run
+    # (and breaks ties between equally frequent pairs with it, so two runs can differ by a few tokens)
+    learnt = sorted(set(tokenizer.get_vocab()) - set(BERT_SPECIAL_TOKENS))
+    vocab = {token: index for index, token in enumerate([*BERT_SPECIAL_TOKENS, *learnt])}
+    return BertTokenizer(vocab=vocab, do_lower_case=lowercase, model_max_length=model_max_length)

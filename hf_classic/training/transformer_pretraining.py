@@ -437,19 +437,37 @@ def evaluate(model, tokenizer, args: TransformerTrainingArguments, data: Pretrai
     return result
 
 
+def shared_tokenizer(args: TransformerTrainingArguments, accelerator):
+    """The tokenizer learnt by the main process and sent to the others (WordPiece learning may break ties
+    differently in each process)."""
+    if accelerator.num_processes == 1:
+        return build_tokenizer(args)
+    from accelerate.utils import broadcast_object_list
+
+    holder = [build_tokenizer(args) if accelerator.is_main_process else None]
+    broadcast_object_list(holder)
+    return holder[0]
+
+
 def pretrain_transformer(
-    args: TransformerTrainingArguments, accelerator=None, resume_from: str | os.PathLike | None = None
+    args: TransformerTrainingArguments,
+    accelerator=None,
+    resume_from: str | os.PathLike | None = None,
+    tokenizer=None,
 ) -> tuple:
-    """Learn the tokenizer, pre-train (or resume) and evaluate on the held-out lines.
+    """Learn the tokenizer (unless one is given), pre-train (or resume) and evaluate on the held-out lines.
 
     Returns `(model, tokenizer, summary)`; the summary holds the parameters, steps, tokens seen, seconds,
     tokens/s, the loss per epoch and of the last steps, and the held-out scores.
     """
+    from accelerate import Accelerator
+
     check_corpus_files(args.corpus)
+    accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
     if resume_from is not None:
         trainer = TransformerTrainer.from_checkpoint(resume_from, args, accelerator)
     else:
-        tokenizer = build_tokenizer(args)
+        tokenizer = tokenizer or shared_tokenizer(args, accelerator)
         trainer = TransformerTrainer(build_model(args, tokenizer), tokenizer, args, accelerator)
     model = trainer.train()
     state = trainer.state

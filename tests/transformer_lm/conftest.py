@@ -23,3 +23,15 @@ def kjv_chapters_slice(tmp_path_factory):
     path = tmp_path_factory.mktemp("kjv") / "genesis.txt"
     path.write_text("\n\n".join(chapters) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train with one thread: on a machine shared by several jobs, two spinning threads run several times slower
+    (results do not depend on it)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -55,6 +55,12 @@ def test_gpt_tokenizer_is_byte_level_bpe_and_round_trips_text(kjv_chapters_slice
     assert len(tokenizer) == 600 and tokenizer.eos_token == "<|endoftext|>"
 
 
+def test_byte_level_bpe_learnt_twice_on_one_corpus_is_the_same(kjv_chapters_slice):
+    lines = kjv_chapters_slice.read_text().splitlines()
+    vocabularies = [train_gpt_tokenizer(lines, 400, model_max_length=64).get_vocab() for _ in range(3)]
+    assert vocabularies[0] == vocabularies[1] == vocabularies[2]
+
+
 def test_bert_pair_example_is_what_the_tokenizer_makes_of_a_text_pair(kjv_chapters_slice):
     tokenizer = train_bert_tokenizer(kjv_chapters_slice.read_text().splitlines(), 600, model_max_length=64)
     a, b = "In the beginning God created the heaven", "And the earth was without form"
