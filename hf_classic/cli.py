@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "hf_classic.commands.rnn_seq2seq",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
+    "hf_classic.commands.senses",
 )
 
 EXIT_BAD_INPUT = 2

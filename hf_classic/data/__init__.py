@@ -9,6 +9,7 @@ KJV_CORPUS = "kjv.txt.gz"
 ANALOGIES = "questions-words.txt.gz"
 WORDSIM353 = "wordsim353.tsv.gz"
 SIMLEX999 = "simlex999.txt.gz"
+SENSES = "senses.tsv"
 
 
 def data_path(name: str) -> Path:
