@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
     "hf_classic.commands.senses",
+    "hf_classic.commands.attention",
 )
 
 EXIT_BAD_INPUT = 2
