@@ -16,14 +16,14 @@ from .rnn_seq2seq_attention import AttentionMap
 
 
 def token_labels(tokenizer, ids: list[int]) -> list[str]:
-    """Readable labels of `ids`: each token as the text it stands for (GPT-2's `Ġit` → `it`), else as is."""
+    """Readable labels of `ids`: each token as the text it stands for (GPT-2's `Ġit` → `it`, a lone space → `␣`)."""
     labels = []
     for token in tokenizer.convert_ids_to_tokens(ids):
         try:
-            text = tokenizer.convert_tokens_to_string([token]).strip()
+            text = tokenizer.convert_tokens_to_string([token])
         except (TypeError, ValueError, KeyError):
-            text = ""
-        labels.append(text or token)
+            text = token
+        labels.append(text.strip() or ("␣" if text else token))
     return labels
 
 
