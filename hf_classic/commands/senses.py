@@ -42,8 +42,8 @@ def family_note(model_type: str, word: str, senses: int) -> str:
         )
     if model_type == "elmo":
         return (
-            "ELMo: 'mix' is the scalar mix of the biLM layers; layer 0 is the character CNN (context-free: the "
-            "same vector in every sentence), layers 1 and 2 are the biLSTM's (contextual)."
+            "ELMo: 'mix' is the scalar mix of the biLM layers; layer 0 is the character CNN (context-free: one "
+            "vector per spelling, so 'Bank' and 'bank' differ), layers 1 and 2 are the biLSTM's (contextual)."
         )
     if model_type == "gpt2":
         return f"GPT-2 reads left to right: the vector of {word!r} sees only the words before it."
