@@ -33,6 +33,8 @@ COMMAND_MODULES = (
     "hf_classic.commands.lineage",
     "hf_classic.commands.demo",
     "hf_classic.commands.hub",
+    "hf_classic.commands.senses",
+    "hf_classic.commands.attention",
 )
 
 EXIT_BAD_INPUT = 2

@@ -2,7 +2,8 @@
 
 - `hf-classic train seq2seq --catalogues *.whl | --source S --target T  OUT_DIR`: train with `Seq2SeqTrainer`;
 - `hf-classic translate seq2seq MODEL_DIR [--input FILE] [--output FILE]`: one translation per input line;
-- `hf-classic attention-map MODEL_DIR "sentence" --output map.png`: heatmap of the attention;
+- `hf-classic attention-map MODEL_DIR "sentence" --output map.png`: heatmap of the attention (registered by
+  `hf_classic.commands.attention`, which also draws transformers' self-attention);
 - `hf-classic convert onmt CHECKPOINT.pt OUT_DIR`: an OpenNMT-py RNN checkpoint as a model directory;
 - `hf-classic export onmt MODEL_DIR OUT.pt`: back to an OpenNMT-py checkpoint that `onmt_translate` loads.
 """
@@ -176,14 +177,6 @@ def register(verbs, families) -> None:
     translate.add_argument("--overwrite", action="store_true")
     add_generation_arguments(translate)
     translate.set_defaults(handler=run_translate)
-
-    heatmap = verbs.add_parser("attention-map", help="PNG heatmap of an RNN encoder-decoder's attention")
-    heatmap.add_argument("model_dir")
-    heatmap.add_argument("sentence", help="source sentence to translate")
-    heatmap.add_argument("--output", default="attention.png", help="PNG file to write (default: attention.png)")
-    heatmap.add_argument("--overwrite", action="store_true")
-    add_generation_arguments(heatmap)
-    heatmap.set_defaults(handler=run_attention_map)
 
     train = families["train"].add_parser("seq2seq", help="train an RNN encoder-decoder on parallel text")
     train.add_argument("output_dir")

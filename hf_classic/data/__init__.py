@@ -11,6 +11,7 @@ KJV_CHAPTERS = "kjv_chapters.tsv.gz"
 ANALOGIES = "questions-words.txt.gz"
 WORDSIM353 = "wordsim353.tsv.gz"
 SIMLEX999 = "simlex999.txt.gz"
+SENSES = "senses.tsv"
 
 
 def data_path(name: str) -> Path:

@@ -41,8 +41,16 @@ def attention_map(model, tokenizer, sentence: str, **generate_kwargs) -> Attenti
     )
 
 
-def save_attention_png(attention: AttentionMap, path: str | os.PathLike, title: str | None = None) -> None:
-    """Write a heatmap PNG: target tokens as rows, source tokens as columns, darker = more weight."""
+def save_attention_png(
+    attention: AttentionMap,
+    path: str | os.PathLike,
+    title: str | None = None,
+    axis_names: tuple[str, str] = ("source", "target"),
+) -> None:
+    """Write a heatmap PNG: target tokens as rows, source tokens as columns, darker = more weight.
+
+    `axis_names` labels the columns and the rows (self-attention: the tokens read, the tokens reading).
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -53,8 +61,8 @@ def save_attention_png(attention: AttentionMap, path: str | os.PathLike, title: 
     image = axes.imshow(attention.weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
     axes.set_xticks(range(columns), attention.source_tokens, rotation=60, ha="right")
     axes.set_yticks(range(rows), attention.target_tokens)
-    axes.set_xlabel("source")
-    axes.set_ylabel("target")
+    axes.set_xlabel(axis_names[0])
+    axes.set_ylabel(axis_names[1])
     if title:
         axes.set_title(title)
     figure.colorbar(image, ax=axes, fraction=0.04)

@@ -19,7 +19,7 @@ ONMT = FIXTURES / "onmt_rnn"
 @pytest.fixture
 def run(monkeypatch):
     """`hf-classic ARGS` with this family's commands (the only command module of this branch)."""
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("hf_classic.commands.rnn_seq2seq",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("hf_classic.commands.rnn_seq2seq", "hf_classic.commands.attention"))
     return lambda *argv: cli.main([str(arg) for arg in argv])
 
 
