@@ -263,3 +263,13 @@ def test_two_processes_train_one_bert(kjv_chapters_slice, tmp_path):
     summary = json.loads((output / "training_summary.json").read_text())
     assert summary["processes"] == 2 and summary["steps"] == 6 and summary["tokens"] > 0
     assert summary["heldout"]["examples"] > 0
+
+
+def test_push_sends_the_native_folder_with_its_card(cli_outputs, hub_upload):
+    from hf_classic.hub import push_folder
+
+    for folder in cli_outputs:
+        push_folder(folder, f"someone/{folder.name}", token="hf_test")
+        assert hub_upload["repo"] == (f"someone/{folder.name}", False)
+        assert {"README.md", "config.json", "model.safetensors", "tokenizer.json"} <= set(hub_upload["files"])
+        assert not [name for name in hub_upload["files"] if name.endswith(".py")]  # native: no remote code to send
