@@ -123,8 +123,12 @@ def pretrain_word2vec_generation(corpus: list[str], output: Path, seed: int) -> 
     model, tokenizer, stats = pretrain_word2vec(
         config, Word2VecTrainingArguments(corpus=corpus, seed=seed, progress=False)
     )
+    from ..commands.word2vec import trained_card
+    from ..hub import describe_machine, write_model_card
+
     model.word2vec.save_pretrained(output)
     tokenizer.save_pretrained(output)
+    write_model_card(output, trained_card(model, tokenizer, stats, corpus, describe_machine()))
     return {
         "tokens": stats.corpus_words,
         "parameters": model.word2vec.num_parameters(),
@@ -172,8 +176,12 @@ def pretrain_transformer_generation(
         corpus=corpus, architecture=architecture, size="tiny", epochs=1, max_seconds=seconds,
         lines_per_document=documents, heldout_lines=200, seed=seed, progress=False, checkpoint_dir=None,
     )  # fmt: skip
+    from ..commands.transformers_lm import trained_card
+    from ..hub import describe_machine
+
     model, tokenizer, summary = pretrain_transformer(arguments)
-    save_pretrained_run(model, tokenizer, summary, output, overwrite=True)
+    summary["machine"] = describe_machine()
+    save_pretrained_run(model, tokenizer, summary, output, overwrite=True, card=trained_card(model, summary))
     return {
         "tokens": summary["tokens"],
         "parameters": summary["parameters"],
