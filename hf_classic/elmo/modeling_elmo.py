@@ -29,18 +29,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 from transformers.utils import ModelOutput
 
 from .configuration_elmo import ElmoConfig
 from .pipeline_elmo import CUSTOM_PIPELINES
-from .task_heads import (
-    FreezablePretrainedMixin,
-    SequenceClassificationHead,
-    TokenClassificationHead,
-    sequence_classification_loss,
-    token_classification_loss,
-)
+from .task_heads import FreezablePretrainedMixin, SequenceClassifierMixin, TokenClassifierMixin
 
 BEGIN_OF_WORD = 259
 END_OF_WORD = 260
@@ -541,7 +535,7 @@ class ElmoHeadBase(FreezablePretrainedMixin, ElmoPreTrainedModel):
         return self.elmo(input_ids, attention_mask=mask).last_hidden_state, mask
 
 
-class ElmoForSequenceClassification(ElmoHeadBase):
+class ElmoForSequenceClassification(SequenceClassifierMixin, ElmoHeadBase):
     """One label (or regression value, or label set) per sentence or sentence pair (`ElmoTokenizer(text,
     text_pair=...)` puts a separator word between the two).
 
@@ -549,25 +543,8 @@ class ElmoForSequenceClassification(ElmoHeadBase):
     `logits (batch, num_labels)`; with `labels`, the loss of `config.problem_type` (BERT's conventions).
     """
 
-    head_class = SequenceClassificationHead
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SequenceClassifierOutput | tuple:
-        vectors, mask = self.token_vectors(input_ids, attention_mask)
-        logits = self.head(vectors, mask)
-        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
-        output = SequenceClassifierOutput(loss=loss, logits=logits)
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        return output if return_dict else output.to_tuple()
-
-
-class ElmoForTokenClassification(ElmoHeadBase):
+class ElmoForTokenClassification(TokenClassifierMixin, ElmoHeadBase):
     """One label per word (tagging; ELMo's tokens are whole words, so labels align with them one to one).
 
     forward: `input_ids (batch, seq, max_characters_per_token)`, `attention_mask (batch, seq)` →
@@ -575,29 +552,12 @@ class ElmoForTokenClassification(ElmoHeadBase):
     is not -100.
     """
 
-    head_class = TokenClassificationHead
-
     def save_pretrained(self, save_directory, *args, **kwargs):
         """Save as transformers does. A folder saved with remote code also names the ELMo token-classification
         pipeline, whose file is copied with this one (it is imported from here)."""
         if self._auto_class is not None:
             self.config.custom_pipelines = CUSTOM_PIPELINES
         return super().save_pretrained(save_directory, *args, **kwargs)
-
-    def forward(
-        self,
-        input_ids: torch.LongTensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.LongTensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> TokenClassifierOutput | tuple:
-        vectors, mask = self.token_vectors(input_ids, attention_mask)
-        logits = self.head(vectors, mask)
-        loss = token_classification_loss(logits, labels, mask) if labels is not None else None
-        output = TokenClassifierOutput(loss=loss, logits=logits)
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        return output if return_dict else output.to_tuple()
 
 
 __all__ = [

@@ -26,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional as F
+from transformers.modeling_outputs import SequenceClassifierOutput, TokenClassifierOutput
 
 HEAD_ENCODERS = ("bilstm", "none")
 HEAD_POOLINGS = ("max", "mean")
@@ -172,13 +173,66 @@ def token_classification_loss(logits: torch.Tensor, labels: torch.Tensor, mask: 
     return F.cross_entropy(logits.flatten(0, 1), labels.flatten().long(), ignore_index=IGNORE_INDEX)
 
 
+class SequenceClassifierMixin:
+    """The forward of a family's sequence-classification head class (listed before the family's head base, which
+    provides `token_vectors(input_ids, attention_mask) -> (vectors, mask)` and builds `head` from `head_class`).
+
+    forward: `input_ids`, `attention_mask (batch, seq)` → `logits (batch, num_labels)`; with `labels`, the loss of
+    `config.problem_type` (BERT's conventions).
+    """
+
+    head_class = SequenceClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> SequenceClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
+        output = SequenceClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
+class TokenClassifierMixin:
+    """The forward of a family's token-classification head class (see `SequenceClassifierMixin`).
+
+    forward: `input_ids`, `attention_mask (batch, seq)` → `logits (batch, seq, num_labels)`; with `labels (batch,
+    seq)`, cross entropy over the real positions whose label is not -100.
+    """
+
+    head_class = TokenClassificationHead
+
+    def forward(
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.LongTensor | None = None,
+        return_dict: bool | None = None,
+        **kwargs,
+    ) -> TokenClassifierOutput | tuple:
+        vectors, mask = self.token_vectors(input_ids, attention_mask)
+        logits = self.head(vectors, mask)
+        loss = token_classification_loss(logits, labels, mask) if labels is not None else None
+        output = TokenClassifierOutput(loss=loss, logits=logits)
+        return_dict = return_dict if return_dict is not None else self.config.return_dict
+        return output if return_dict else output.to_tuple()
+
+
 __all__ = [
     "FreezablePretrainedMixin",
     "HEAD_ENCODERS",
     "HEAD_POOLINGS",
     "SequenceClassificationHead",
+    "SequenceClassifierMixin",
     "TaskEncoder",
     "TokenClassificationHead",
+    "TokenClassifierMixin",
     "masked_pool",
     "sequence_classification_loss",
     "token_classification_loss",

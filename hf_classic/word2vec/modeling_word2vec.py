@@ -20,18 +20,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from transformers import PreTrainedModel
-from transformers.modeling_outputs import BaseModelOutput, SequenceClassifierOutput, TokenClassifierOutput
+from transformers.modeling_outputs import BaseModelOutput
 from transformers.utils import ModelOutput
 
 from .configuration_word2vec import Word2VecConfig
 from .keyed_vectors import WordVectors
-from .task_heads import (
-    FreezablePretrainedMixin,
-    SequenceClassificationHead,
-    TokenClassificationHead,
-    sequence_classification_loss,
-    token_classification_loss,
-)
+from .task_heads import FreezablePretrainedMixin, SequenceClassifierMixin, TokenClassifierMixin
 
 
 @dataclass
@@ -303,7 +297,7 @@ class Word2VecHeadBase(FreezablePretrainedMixin, Word2VecPreTrainedModel):
         return self.word2vec(input_ids, attention_mask=attention_mask).last_hidden_state, attention_mask
 
 
-class Word2VecForSequenceClassification(Word2VecHeadBase):
+class Word2VecForSequenceClassification(SequenceClassifierMixin, Word2VecHeadBase):
     """One label (or regression value, or label set) per sequence, or per sentence pair when the tokenizer
     marks pairs (`Word2VecTokenizer.add_boundary_markers`).
 
@@ -311,47 +305,13 @@ class Word2VecForSequenceClassification(Word2VecHeadBase):
     `labels`, the loss of `config.problem_type` (BERT's conventions).
     """
 
-    head_class = SequenceClassificationHead
 
-    def forward(
-        self,
-        input_ids: torch.LongTensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> SequenceClassifierOutput | tuple:
-        vectors, mask = self.token_vectors(input_ids, attention_mask)
-        logits = self.head(vectors, mask)
-        loss = sequence_classification_loss(self.config, logits, labels) if labels is not None else None
-        output = SequenceClassifierOutput(loss=loss, logits=logits)
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        return output if return_dict else output.to_tuple()
-
-
-class Word2VecForTokenClassification(Word2VecHeadBase):
+class Word2VecForTokenClassification(TokenClassifierMixin, Word2VecHeadBase):
     """One label per token (tagging).
 
     forward: `input_ids (batch, seq)`, `attention_mask (batch, seq)` → `logits (batch, seq, num_labels)`; with
     `labels (batch, seq)`, cross entropy over the real positions whose label is not -100.
     """
-
-    head_class = TokenClassificationHead
-
-    def forward(
-        self,
-        input_ids: torch.LongTensor,
-        attention_mask: torch.Tensor | None = None,
-        labels: torch.LongTensor | None = None,
-        return_dict: bool | None = None,
-        **kwargs,
-    ) -> TokenClassifierOutput | tuple:
-        vectors, mask = self.token_vectors(input_ids, attention_mask)
-        logits = self.head(vectors, mask)
-        loss = token_classification_loss(logits, labels, mask) if labels is not None else None
-        output = TokenClassifierOutput(loss=loss, logits=logits)
-        return_dict = return_dict if return_dict is not None else self.config.return_dict
-        return output if return_dict else output.to_tuple()
 
 
 __all__ = [
