@@ -102,7 +102,7 @@ def corpus_slice(options: LineageOptions, work: Path) -> list[str]:
     return [str(target)]
 
 
-def documents_of(corpus: list[str], options: LineageOptions):
+def documents_of(options: LineageOptions):
     """GPT/BERT's document layout: the shipped KJV's chapters, else blank-line separated paragraphs."""
     if list(options.corpus) == [str(data_path(KJV_CORPUS))]:
         lengths, kept, total = kjv_chapter_lengths(), [], 0
@@ -195,7 +195,7 @@ def pretrain_generations(options: LineageOptions, models: Path) -> dict[str, dic
     """Pre-train the four generations into `models/<generation>`; returns what each got."""
     corpus = corpus_slice(options, models)
     seconds = options.minutes_per_model * 60
-    documents = documents_of(corpus, options)
+    documents = documents_of(options)
     report = {}
     for generation in GENERATIONS:
         logger.info("pre-training %s", generation)
