@@ -34,12 +34,13 @@ PROBLEM_TYPES = ("regression", "single_label_classification", "multi_label_class
 IGNORE_INDEX = -100
 
 
-def validate_task_head(config) -> None:
-    """Check the head options of `config`; each error names the key, the value found and what is allowed."""
+def validate_task_head(config, error: type[Exception] = ValueError) -> None:
+    """Check the head options of `config` (a model config, or any object with the same attributes); each `error`
+    names the key, the value found and what is allowed."""
     name = type(config).__name__
 
     def fail(key, expected):
-        raise ValueError(f"{name}.{key}={getattr(config, key)!r}: expected {expected}")
+        raise error(f"{name}.{key}={getattr(config, key)!r}: expected {expected}")
 
     if config.head_encoder not in HEAD_ENCODERS:
         fail("head_encoder", f"one of {', '.join(HEAD_ENCODERS)}")
@@ -49,7 +50,7 @@ def validate_task_head(config) -> None:
         fail("head_hidden_size", "an integer >= 1")
     if not 0 <= config.classifier_dropout < 1:
         fail("classifier_dropout", "a number in [0, 1)")
-    if config.problem_type is not None and config.problem_type not in PROBLEM_TYPES:
+    if getattr(config, "problem_type", None) not in (None, *PROBLEM_TYPES):
         fail("problem_type", f"one of {', '.join(PROBLEM_TYPES)} or None")
 
 

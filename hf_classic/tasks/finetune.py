@@ -32,7 +32,7 @@ import torch
 
 from ..cards.tasks import finetuned_card
 from ..errors import HfClassicError, InputFileError
-from ..heads.task_heads import HEAD_ENCODERS, HEAD_POOLINGS, IGNORE_INDEX
+from ..heads.task_heads import IGNORE_INDEX, validate_task_head
 from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir
@@ -100,14 +100,7 @@ class FinetuneOptions:
 
         if self.task not in TASKS:
             fail("task", f"one of {', '.join(TASKS)}")
-        if self.head_encoder not in HEAD_ENCODERS:
-            fail("head_encoder", f"one of {', '.join(HEAD_ENCODERS)}")
-        if self.head_pooling not in HEAD_POOLINGS:
-            fail("head_pooling", f"one of {', '.join(HEAD_POOLINGS)}")
-        if self.head_hidden_size < 1:
-            fail("head_hidden_size", "an integer >= 1")
-        if not 0 <= self.classifier_dropout < 1:
-            fail("classifier_dropout", "a number in [0, 1)")
+        validate_task_head(self, HfClassicError)
         if self.epochs <= 0 and not self.max_steps:
             fail("epochs", "a positive number (or max_steps)")
         for name in ("batch_size", "max_length"):
