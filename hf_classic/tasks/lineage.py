@@ -123,7 +123,7 @@ def pretrain_word2vec_generation(corpus: list[str], output: Path, seed: int) -> 
     model, tokenizer, stats = pretrain_word2vec(
         config, Word2VecTrainingArguments(corpus=corpus, seed=seed, progress=False)
     )
-    from ..commands.word2vec import trained_card
+    from ..cards.word2vec import trained_card
     from ..hub import describe_machine, write_model_card
 
     model.word2vec.save_pretrained(output)
@@ -176,7 +176,7 @@ def pretrain_transformer_generation(
         corpus=corpus, architecture=architecture, size="tiny", epochs=1, max_seconds=seconds,
         lines_per_document=documents, heldout_lines=200, seed=seed, progress=False, checkpoint_dir=None,
     )  # fmt: skip
-    from ..commands.transformers_lm import trained_card
+    from ..cards.transformer_lm import trained_card
     from ..hub import describe_machine
 
     model, tokenizer, summary = pretrain_transformer(arguments)
