@@ -211,11 +211,15 @@ def pretrain_generations(options: LineageOptions, models: Path) -> dict[str, dic
     return report
 
 
-def run_tasks(options: LineageOptions, models: Path) -> dict[str, dict]:
+def load_tasks(options: LineageOptions) -> dict:
+    """`{task: DatasetDict}` of every task, loaded before any pre-training so that missing data fails at once."""
+    return {task: load_task_data(task, options.task_data.get(task), seed=options.seed) for task in options.tasks}
+
+
+def run_tasks(options: LineageOptions, datasets: dict, models: Path) -> dict[str, dict]:
     """Every task on a random bottom and on each generation, frozen and fine-tuned: `{task: {setting: metrics}}`."""
     results = {}
-    for task in options.tasks:
-        dataset = load_task_data(task, options.task_data.get(task), seed=options.seed)
+    for task, dataset in datasets.items():
         settings = {"random init": (models / "word2vec", True, False)}
         for generation in GENERATIONS:
             settings[f"{generation} frozen"] = (models / generation, False, True)
@@ -288,12 +292,13 @@ def run_lineage(options: LineageOptions, output_dir: str | os.PathLike, overwrit
     from ..hub import describe_machine
 
     check_output_free(output_dir, overwrite)
+    datasets = load_tasks(options)
     started = time.perf_counter()
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
         models = tmp / "models"
         models.mkdir()
         pretraining = pretrain_generations(options, models)
-        tasks = run_tasks(options, models)
+        tasks = run_tasks(options, datasets, models)
         report = {
             "options": asdict(options),
             "machine": describe_machine(),

@@ -1,6 +1,7 @@
 """`hf-classic lineage --quick`: the four generations pre-trained on a slice of the KJV and run on every task."""
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,14 @@ def test_quick_lineage_runs_every_generation_on_every_task(tmp_path, capsys):
     assert (output / "lineage.png").stat().st_size > 10_000
     assert main(argv) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_missing_task_data_fails_before_any_pre_training(tmp_path, capsys, caplog):
+    caplog.set_level(logging.INFO, logger="hf_classic.tasks.lineage")
+    missing = tmp_path / "no-brown.tgz"
+    output = tmp_path / "lineage"
+    status = main(["lineage", "--quick", "--output", str(output), "--tagging-data", str(missing)])
+    assert status == 2
+    assert str(missing) in capsys.readouterr().err
+    assert not [record for record in caplog.records if "pre-training" in record.getMessage()]
+    assert list(tmp_path.iterdir()) == []  # no output or temporary folder left
