@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -14,7 +15,7 @@ from ..data import ANALOGIES, WORDSIM353, data_path
 from ..evaluation.word_vectors import evaluate_word_vectors, format_scores
 from ..hub import write_model_card
 from ..training.word2vec_devices import BACKENDS, DEVICES
-from ..utils.atomic import atomic_output_dir, check_output_free
+from ..utils.atomic import atomic_output_dir, check_output_free, claim_outputs
 from ..utils.files import existing_dir
 from ..word2vec.configuration_word2vec import ARCHITECTURES, OBJECTIVES
 from .hub import add_push_option, push_if_asked
@@ -112,11 +113,22 @@ def config_from_args(args: argparse.Namespace):
 
 def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool):
     """Train on `corpus` with the options in `args` (or continue `args.resume_from`) and save model, tokenizer
-    and summary to `output`. The latest checkpoint lives in `<output>.checkpoint` until the run succeeds."""
-    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+    and summary to `output`. The latest checkpoint lives in `<output>.checkpoint` until the run succeeds.
+
+    The main process holds the output and the checkpoint folder for the whole run (`claim_outputs`): a second run
+    writing either fails at once with `OutputBusyError`."""
+    from accelerate import PartialState
 
     check_output_free(output, overwrite)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output.with_name(output.name + ".checkpoint")
+    claim = claim_outputs(output, checkpoint_dir) if PartialState().is_main_process else contextlib.nullcontext()
+    with claim:
+        return _train_and_save(args, corpus, output, overwrite, checkpoint_dir)
+
+
+def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool, checkpoint_dir: Path):
+    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+
     training_args = Word2VecTrainingArguments(
         corpus=corpus,
         lowercase=args.lowercase,
