@@ -32,7 +32,13 @@ from ..rnn_seq2seq.generation_rnn_seq2seq import shrinking_beam_search
 from ..tasks.initialization import init_seq2seq_from_word2vec
 from ..utils.atomic import atomic_output_dir, check_output_free, claim_outputs
 from ..utils.files import existing_file
-from .trainer_checkpoints import AtomicCheckpoints, SaveEverySeconds, check_run_record, latest_checkpoint
+from .trainer_checkpoints import (
+    PREFIX_CHECKPOINT_DIR,
+    AtomicCheckpoints,
+    SaveEverySeconds,
+    check_run_record,
+    latest_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -301,6 +307,12 @@ def _train_translation(
 
     train_set = dataset(train)
     checkpoint_dir = Path(options.checkpoint_dir or f"{output_dir}.checkpoint")
+    if checkpoint is None and checkpoint_dir.is_dir():
+        # A fresh run replaces an earlier run's checkpoints, as word2vec's and ELMo's do; mixed with them, the
+        # rotation would keep the earlier run's highest step as "the latest".
+        for stale in filter(Path.is_dir, checkpoint_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*")):
+            logger.warning("%s: removing a checkpoint of an earlier run (resume it with --resume-from)", stale)
+            shutil.rmtree(stale)
     arguments = Seq2SeqTrainingArguments(
         output_dir=str(checkpoint_dir),
         num_train_epochs=options.epochs,
