@@ -8,6 +8,8 @@ weights, the kept (best) epoch and the test loss are equal. Not equal: the logge
 interrupted epoch, which transformers averages over the steps run since the resume only.
 """
 
+import contextlib
+import io
 import json
 import re
 import subprocess
@@ -18,6 +20,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
+from hf_classic import cli
 from hf_classic.errors import InputFileError
 from hf_classic.training.rnn_seq2seq_translation import TranslationTraining, run_record, train_translation
 
@@ -32,9 +35,16 @@ SAVE_STATE = "transformers.trainer_callback:TrainerState.save_to_json"
 
 
 def run_cli(args: list[str], kill: tuple[str, int, str] | None = None) -> subprocess.CompletedProcess:
-    """`hf-classic ARGS` in a fresh process; with `kill=(target, n, when)` it kills itself on the nth call of target."""
-    prefix = [str(KILL_ON_CALL), *map(str, kill), "--"] if kill else ["-m", "hf_classic"]
-    return subprocess.run([sys.executable, *prefix, *args], capture_output=True, text=True, timeout=300)
+    """`hf-classic ARGS` in this process; with `kill=(target, n, when)` in a fresh process that kills itself on the
+    nth call of target. (Uninterrupted and resumed runs read all they need from their arguments and the disk, so
+    running them here only saves the start-up of a process.)"""
+    if kill is None:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            status = cli.main(args)
+        return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
+    command = [sys.executable, str(KILL_ON_CALL), *map(str, kill), "--", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 def train_args(output: Path, *extra: str) -> list[str]:
