@@ -15,3 +15,7 @@ class InputFileError(HfClassicError):
 
 class OutputExistsError(HfClassicError):
     """An output path already exists and `--overwrite` was not given."""
+
+
+class OutputBusyError(OutputExistsError):
+    """Another process is writing the same output path right now."""

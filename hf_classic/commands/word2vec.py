@@ -113,11 +113,21 @@ def config_from_args(args: argparse.Namespace):
 
 def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool):
     """Train on `corpus` with the options in `args` (or continue `args.resume_from`) and save model, tokenizer
-    and summary to `output`. The latest checkpoint lives in `<output>.checkpoint` until the run succeeds."""
-    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+    and summary to `output`. The latest checkpoint lives in `<output>.checkpoint` until the run succeeds.
+
+    The main process holds the output and the checkpoint folder for the whole run (`claim_outputs`): a second run
+    writing either fails at once with `OutputBusyError`."""
+    from ..training.checkpoints import claim_run_outputs
 
     check_output_free(output, overwrite)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output.with_name(output.name + ".checkpoint")
+    with claim_run_outputs(output, checkpoint_dir):
+        return _train_and_save(args, corpus, output, overwrite, checkpoint_dir)
+
+
+def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool, checkpoint_dir: Path):
+    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+
     training_args = Word2VecTrainingArguments(
         corpus=corpus,
         lowercase=args.lowercase,
