@@ -8,7 +8,10 @@ successful result against the file. `execute` runs one input and classifies what
 - `ok`: the reader returned a result that passed the target's consistency check;
 - `error`: the reader raised one of our error types (`HfClassicError`) naming the file;
 - `finding`: anything else: another exception type, our error without the file's name, a failed
-  consistency check, a run over the time bound (`TIMEOUT_SECONDS`), or a `MemoryError`.
+  consistency check, a run over the time bound (`TIMEOUT_SECONDS`), or a `MemoryError`;
+- `upstream`: for model folders loaded through transformers' `AutoConfig` / `AutoTokenizer` only, an
+  unexpected exception raised inside transformers or `tokenizers` (not in hf_classic's code), before or
+  around the family's classes: reported, but not ours to fix.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import signal
 import struct
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -299,6 +302,11 @@ class Target:
         read: reads the fuzzed file (its path given) and returns the result.
         check: raises `AssertionError` if a successful result does not match the file's bytes.
         mutators: the mutations used on this target's seeds.
+        expected_errors: the error types a bad input may raise: our `HfClassicError` for our readers; for
+            folders loaded through transformers' `AutoConfig` / `AutoTokenizer`, the types the CLI reports as
+            a one-line message (`ValueError`, of which `HfClassicError` is one, `OSError`,
+            `StrictDataclassError`).
+        names_file: whether the error message must name the fuzzed file.
     """
 
     name: str
@@ -307,8 +315,8 @@ class Target:
     read: Callable[[Path], object]
     check: Callable[[object, bytes, Path], None]
     mutators: tuple[Mutator, ...]
-    folder_reader: bool = False
-    seeds: list[bytes] = field(default_factory=list)
+    expected_errors: tuple[type[BaseException], ...] = (HfClassicError,)
+    names_file: bool = True
 
 
 def execute(target: Target, data: bytes, folder: Path, timeout: float = TIMEOUT_SECONDS) -> Outcome:
@@ -321,11 +329,10 @@ def execute(target: Target, data: bytes, folder: Path, timeout: float = TIMEOUT_
             result = target.read(path)
     except ReaderTimeout as error:
         return Outcome("finding", "ReaderTimeout", str(error), str(error), time.perf_counter() - start)
-    except HfClassicError as error:
+    except target.expected_errors as error:
         seconds = time.perf_counter() - start
         message = str(error)
-        named = str(path) in message or (target.folder_reader and str(folder) in message)
-        if not named:
+        if target.names_file and str(path) not in message:
             return Outcome(
                 "finding", type(error).__name__, "no file name: " + message_template(message, path), message, seconds
             )
@@ -333,7 +340,8 @@ def execute(target: Target, data: bytes, folder: Path, timeout: float = TIMEOUT_
     except (Exception, MemoryError) as error:  # noqa: BLE001 - any other exception is what the fuzzer looks for
         seconds = time.perf_counter() - start
         message = f"{type(error).__name__}: {error}"
-        return Outcome("finding", type(error).__name__, message_template(message, path), message, seconds)
+        kind = "upstream" if not target.names_file and not _raised_in_hf_classic(error) else "finding"
+        return Outcome(kind, type(error).__name__, message_template(message, path), message, seconds)
     seconds = time.perf_counter() - start
     try:
         target.check(result, data, path)
@@ -341,6 +349,15 @@ def execute(target: Target, data: bytes, folder: Path, timeout: float = TIMEOUT_
         message = f"inconsistent result: {error}"
         return Outcome("finding", "AssertionError", message_template(message, path), message, seconds)
     return Outcome("ok", seconds=seconds)
+
+
+def _raised_in_hf_classic(error: BaseException) -> bool:
+    """Whether the innermost frame of `error`'s traceback is in hf_classic's code (not transformers' or another
+    library's)."""
+    trace = error.__traceback__
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    return "/hf_classic/" in trace.tb_frame.f_code.co_filename
 
 
 def mutate(target: Target, seed: bytes, steps: list[tuple[int, int]]) -> bytes:
@@ -656,6 +673,69 @@ def _onmt_target() -> Target:
     return Target("onmt_checkpoint", "model.pt", prepare, convert_onmt_checkpoint, check, mutators)
 
 
+# ---------------------------------------------------------------------------------------------- model folders
+
+SEQ2SEQ_SPECIALS = ("<unk>", "<blank>", "<s>", "</s>")
+
+
+def save_family_folder(family: str, folder: Path) -> None:
+    """Save a tiny config and tokenizer of `family` into `folder`, as the family's `save_pretrained` writes them."""
+    if family == "word2vec":
+        from hf_classic.word2vec import Word2VecConfig, Word2VecTokenizer
+
+        config = Word2VecConfig(vocab_size=5, vector_size=4)
+        tokenizer = Word2VecTokenizer.from_word_counts([("the", 5), ("Ärger", 3), ("x", 1)])
+    elif family == "elmo":
+        from hf_classic.elmo import ElmoConfig, ElmoTokenizer
+
+        config = ElmoConfig(lstm_dim=8, projection_dim=4, filters=[[1, 4], [2, 4]], char_embedding_dim=4)
+        tokenizer = ElmoTokenizer.from_words(["<S>", "</S>", "<UNK>", "the", "Ärger"])
+    else:
+        from hf_classic.rnn_seq2seq import RnnSeq2SeqConfig, RnnSeq2SeqTokenizer
+
+        words = [*SEQ2SEQ_SPECIALS, "a", "b", "c"]
+        config = RnnSeq2SeqConfig(vocab_size=7, decoder_vocab_size=8, hidden_size=8, embedding_size=4)
+        tokenizer = RnnSeq2SeqTokenizer.from_vocabularies(words, [*words, "d"], specials=SEQ2SEQ_SPECIALS)
+    config.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+
+
+FOLDER_ERRORS = (ValueError, OSError)
+
+
+def _folder_target(name: str, family: str, filename: str, what: str, mutators: tuple[Mutator, ...]) -> Target:
+    from huggingface_hub.errors import StrictDataclassError
+
+    def prepare(folder: Path) -> list[bytes]:
+        save_family_folder(family, folder)
+        return [(folder / filename).read_bytes()]
+
+    def read(path: Path):
+        from transformers import AutoConfig, AutoTokenizer
+
+        if what == "config":
+            return AutoConfig.from_pretrained(path.parent)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent)
+        # The parts read lazily: word counts (word2vec) and the target vocabulary (seq2seq).
+        if family == "word2vec":
+            tokenizer.word_counts  # noqa: B018
+        if family == "rnn_seq2seq":
+            tokenizer.target_backend  # noqa: B018
+        tokenizer("the Ärger a b")
+        return tokenizer
+
+    def check(result, data: bytes, path: Path) -> None:
+        if what == "config":
+            assert result.model_type == {"rnn_seq2seq": "rnn_seq2seq"}.get(family, family), result.model_type
+        else:
+            assert len(result) > 0
+
+    return Target(name, filename, prepare, read, check, mutators, FOLDER_ERRORS + (StrictDataclassError,), False)
+
+
+JSON_MUTATORS = (mutate_json,) * 4 + BYTE_MUTATORS
+
+
 # ---------------------------------------------------------------------------------------------- registry
 
 
@@ -672,4 +752,16 @@ def all_targets() -> list[Target]:
         _elmo_weights_target(),
         _elmo_vocab_target(),
         _onmt_target(),
+        _folder_target("word2vec_config", "word2vec", "config.json", "config", JSON_MUTATORS),
+        _folder_target("elmo_config", "elmo", "config.json", "config", JSON_MUTATORS),
+        _folder_target("rnn_seq2seq_config", "rnn_seq2seq", "config.json", "config", JSON_MUTATORS),
+        _folder_target("word2vec_tokenizer_json", "word2vec", "tokenizer.json", "tokenizer", JSON_MUTATORS),
+        _folder_target(
+            "word2vec_word_counts", "word2vec", "word_counts.txt", "tokenizer", BYTE_MUTATORS + LINE_MUTATORS
+        ),
+        _folder_target("elmo_tokenizer_vocab", "elmo", "vocab.txt", "tokenizer", BYTE_MUTATORS + LINE_MUTATORS),
+        _folder_target("elmo_tokenizer_config", "elmo", "tokenizer_config.json", "tokenizer", JSON_MUTATORS),
+        _folder_target(
+            "rnn_seq2seq_target_tokenizer", "rnn_seq2seq", "target_tokenizer.json", "tokenizer", JSON_MUTATORS
+        ),
     ]
