@@ -5,6 +5,7 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from .task_heads import validate_task_head
+from .tokenization_elmo import MAX_CHARACTERS_PER_TOKEN
 
 ACTIVATIONS = ("relu", "tanh")
 # More biLSTM (or highway) layers than this is a damaged or crafted config, refused before anything is sized by it.
@@ -125,8 +126,11 @@ class ElmoConfig(PreTrainedConfig):
             fail("activation", f"one of {', '.join(ACTIVATIONS)}")
         if not self.filters or any(len(pair) != 2 or min(pair) < 1 for pair in self.filters):
             fail("filters", "a non-empty list of [width, number] pairs of positive integers")
-        if self.max_characters_per_token < 3:
-            fail("max_characters_per_token", "an integer >= 3 (begin and end of word marks plus a byte)")
+        if not 3 <= self.max_characters_per_token <= MAX_CHARACTERS_PER_TOKEN:
+            fail(
+                "max_characters_per_token",
+                f"an integer in [3, {MAX_CHARACTERS_PER_TOKEN}] (begin and end of word marks plus a byte)",
+            )
         widest = max(width for width, _ in self.filters)
         if widest > self.max_characters_per_token:
             fail("filters", f"widths <= max_characters_per_token={self.max_characters_per_token}")

@@ -360,6 +360,50 @@ def _raised_in_hf_classic(error: BaseException) -> bool:
     return "/hf_classic/" in trace.tb_frame.f_code.co_filename
 
 
+@dataclass
+class Tally:
+    """Executions and distinct outcomes of a fuzz run, per target."""
+
+    executions: dict[str, int]
+    errors: dict[str, set[str]]
+    findings: dict[str, set[str]]
+    upstream: dict[str, set[str]]
+
+    @classmethod
+    def empty(cls) -> Tally:
+        return cls({}, {}, {}, {})
+
+    def add(self, target: str, outcome: Outcome) -> None:
+        self.executions[target] = self.executions.get(target, 0) + 1
+        kinds = {"error": self.errors, "finding": self.findings, "upstream": self.upstream}
+        if outcome.kind in kinds:
+            kinds[outcome.kind].setdefault(target, set()).add(f"{outcome.error_type}: {outcome.template}")
+
+    def summary(self) -> str:
+        lines = []
+        for target, count in self.executions.items():
+            lines.append(
+                f"{target}: {count} executions, {len(self.errors.get(target, ()))} distinct errors, "
+                f"{len(self.findings.get(target, ()))} findings, {len(self.upstream.get(target, ()))} upstream"
+            )
+        return "\n".join(lines)
+
+
+# The in-suite run's counts, printed by the test modules at their end (run pytest with -s to see them).
+SUITE_TALLY = Tally.empty()
+
+
+def prepare(target: Target, folder: Path) -> list[bytes]:
+    """Write the target's companion files into `folder` and return its seeds, each checked to read as `ok`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = target.prepare(folder)
+    for index, seed in enumerate(seeds):
+        outcome = execute(target, seed, folder)
+        if outcome.kind != "ok":
+            raise AssertionError(f"{target.name}: seed {index} does not read: {outcome}")
+    return seeds
+
+
 def mutate(target: Target, seed: bytes, steps: list[tuple[int, int]]) -> bytes:
     """Apply `steps` (mutator index, random seed) in order to `seed`."""
     data = seed
@@ -572,7 +616,7 @@ def _elmo_vocab_target() -> Target:
 ONMT_FIXTURE = FIXTURES / "onmt_rnn" / "rnn_gru_mlp_shared.pt"
 
 
-def _load_pt(data: bytes) -> dict:
+def load_pt(data: bytes) -> dict:
     import torch
 
     with torch.serialization.safe_globals([argparse.Namespace]):
@@ -589,7 +633,7 @@ def _save_pt(checkpoint) -> bytes:
 
 def small_onmt_checkpoint(tokens: int = 24) -> bytes:
     """The shipped GRU checkpoint cut to its first `tokens` vocabulary entries (a valid, smaller checkpoint)."""
-    checkpoint = _load_pt(ONMT_FIXTURE.read_bytes())
+    checkpoint = load_pt(ONMT_FIXTURE.read_bytes())
     for side in ("src", "tgt"):
         checkpoint["vocab"][side] = checkpoint["vocab"][side][:tokens]
     model = checkpoint["model"]
@@ -609,7 +653,7 @@ def mutate_onmt(data: bytes, rng: random.Random) -> bytes:
     import torch
 
     try:
-        checkpoint = _load_pt(data)
+        checkpoint = load_pt(data)
     except Exception:  # noqa: BLE001 - already corrupt: fall back to a byte mutation
         return flip_bits(data, rng)
     if not isinstance(checkpoint, dict):
