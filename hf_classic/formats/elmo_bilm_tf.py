@@ -109,9 +109,13 @@ def read_dataset(
     except HDF5_ERRORS as error:
         raise _hdf5_failure(path, f"dataset {name!r}", error) from error
     if found is None:
-        raise InputFileError(f"{path}: dataset {name!r} not found (expected shape {shape} from {source})")
+        raise InputFileError(
+            f"{path}: dataset {name!r} not found (expected shape {shape}); the shape comes from {source}"
+        )
     if found != shape:
-        raise InputFileError(f"{path}: dataset {name!r}: expected shape {shape} from {source}, found {found}")
+        raise InputFileError(
+            f"{path}: dataset {name!r}: expected shape {shape}, found {found}; the expected shape comes from {source}"
+        )
     if dtype.kind not in "fiu":
         raise InputFileError(f"{path}: dataset {name!r}: expected float32 numbers, found dtype {dtype}")
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize

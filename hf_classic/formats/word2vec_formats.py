@@ -52,6 +52,7 @@ CHUNK_BYTES = 1 << 22
 RELEASE_BYTES = 1 << 26
 MAX_HEADER_BYTES = 1024
 MAX_WORD_BYTES = 1 << 20
+UNCHECKED_MATRIX_BYTES = 1 << 26
 FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 PICKLE_OPCODE_PROTO = b"\x80"
 
@@ -134,13 +135,14 @@ def _read_header(path: Path, handle) -> tuple[int, int, int]:
 
 
 def _check_declared_size(path: Path, rows: int, dim: int, row_bytes: int, start: int, what: str) -> None:
-    """Raise before allocating if `rows` rows of at least `row_bytes` bytes each cannot fit after byte `start`.
+    """Raise before allocating a matrix over `UNCHECKED_MATRIX_BYTES` if `rows` rows of at least `row_bytes`
+    bytes each cannot fit after byte `start`.
 
     A header claiming 10^12 rows (or dimensions) in a small file is reported here, in constant time, instead
-    of allocating a matrix of that size.
+    of allocating a matrix of that size; a smaller mismatch is reported by the row that is missing.
     """
     available = path.stat().st_size - start
-    if rows * row_bytes > available:
+    if rows * dim * 4 > UNCHECKED_MATRIX_BYTES and rows * row_bytes > available:
         raise _fail(
             path,
             "line 1 (byte 0)",

@@ -69,7 +69,8 @@ def test_options_declaring_huge_layers_fail_before_building_the_model(bilm_copy)
     (bilm_copy / "options.json").write_text(json.dumps(options))
     result, peak = peak_bytes(lambda: convert(bilm_copy / "options.json", bilm_copy / "weights.hdf5"))
     assert isinstance(result, InputFileError), result
-    assert f"expected shape (32, 4000000000) from {bilm_copy / 'options.json'}, found (32, 256)" in str(result)
+    assert "expected shape (32, 4000000000), found (32, 256); the expected shape comes from" in str(result)
+    assert str(bilm_copy / "options.json") in str(result)
     assert peak < 64 << 20, f"{peak} bytes allocated"
 
 
