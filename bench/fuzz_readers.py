@@ -113,7 +113,7 @@ def run_random(targets, seeds, folders, recorder: Recorder, seconds: float, seed
             while time.monotonic() < slice_end:
                 data = rng.choice(corpus[target.name])
                 for _ in range(rng.choice((1, 1, 2, 3))):
-                    data = rng.choice(target.mutators)(data, rng)
+                    data = ft.apply_mutator(rng.choice(target.mutators), data, rng)
                 outcome = ft.execute(target, data, folders[target.name], timeout)
                 if recorder.record(target, data, outcome) and len(corpus[target.name]) < CORPUS_LIMIT:
                     corpus[target.name].append(data)

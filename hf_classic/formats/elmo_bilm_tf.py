@@ -15,7 +15,8 @@ AllenNLP's `Elmo` reads it:
 | `softmax/W`, `softmax/b` (ours; bilm-tf leaves them out) | `(V, P)`, `(V,)` | `lm_head` |
 
 `d` is 0 for the forward LM and 1 for the backward one. Every error names the file, the key or dataset, and the
-expected and found values.
+expected and found values. Each dataset's shape and type are checked against the options before it is read and
+before the model is built, so damaged or crafted files never allocate more than they hold.
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ It is stricter where gensim would silently load damaged data: without `limit`, a
 rows than the file holds is an error (gensim stops reading), a text file whose last line has no newline is
 reported as truncated, and a duplicate word is an error unless `duplicates="first"` (gensim's behaviour:
 keep the first, drop the rest). Every error is an `InputFileError` naming the file, the line or byte offset,
-and the problem.
+and the problem; a header declaring more rows or dimensions than the file can hold (say 10^12) is refused
+before the matrix is allocated.
 
 Speed and memory: the matrix is allocated once, with `leading_zero_rows` zero rows in front when the caller
 wants room for special tokens (a model's `<pad>` and `<unk>`), and filled in place from fixed-size chunks of

@@ -408,8 +408,17 @@ def mutate(target: Target, seed: bytes, steps: list[tuple[int, int]]) -> bytes:
     """Apply `steps` (mutator index, random seed) in order to `seed`."""
     data = seed
     for index, step_seed in steps:
-        data = target.mutators[index % len(target.mutators)](data, random.Random(step_seed))
+        data = apply_mutator(target.mutators[index % len(target.mutators)], data, random.Random(step_seed))
     return data
+
+
+def apply_mutator(mutator: Mutator, data: bytes, rng: random.Random) -> bytes:
+    """`mutator(data, rng)`, or `data` unchanged when a structural mutator cannot apply its change to this
+    input (numpy, h5py or torch refusing, say, to cast text to numbers)."""
+    try:
+        return mutator(data, rng)
+    except Exception:  # noqa: BLE001 - a mutation that does not apply is skipped, not a finding
+        return data
 
 
 # ---------------------------------------------------------------------------------------------- word vectors
@@ -542,6 +551,14 @@ def mutate_hdf5(data: bytes, rng: random.Random) -> bytes:
     if not arrays:
         return data
     name = rng.choice(sorted(arrays))
+    try:
+        _rewrite_dataset(arrays, name, rng)
+        return _h5_bytes(arrays)
+    except Exception:  # noqa: BLE001 - numpy or h5py refused this change (a text dataset cast to int, ...)
+        return data
+
+
+def _rewrite_dataset(arrays: dict, name: str, rng: random.Random) -> None:
     value = arrays[name]
     choice = rng.randrange(9)
     if choice == 0:
@@ -566,10 +583,6 @@ def mutate_hdf5(data: bytes, rng: random.Random) -> bytes:
         arrays[name] = value.astype(np.int64)
     else:
         arrays["softmax/W"] = np.zeros((rng.choice((1, 3, 10**3)), 16), np.float32)
-    try:
-        return _h5_bytes(arrays)
-    except Exception:  # noqa: BLE001 - h5py refused the layout: keep the input
-        return data
 
 
 def _elmo_options_target() -> Target:
