@@ -229,7 +229,7 @@ def write_results(output: Path, report: dict) -> None:
     from hf_classic.utils.atomic import atomic_output_file
 
     with atomic_output_file(output.with_suffix(".json"), overwrite=True) as tmp:
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(report, indent=2) + "\n", encoding="ascii")
     lines = [
         "# Fuzzing the readers",
         "",
@@ -263,7 +263,7 @@ def write_results(output: Path, report: dict) -> None:
         lines += [f"- `{key}`" for key in row["errors"]]
         lines.append("\n</details>\n")
     with atomic_output_file(output.with_suffix(".md"), overwrite=True) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        tmp.write_bytes(("\n".join(lines) + "\n").encode("utf-8", "backslashreplace"))
 
 
 def main() -> None:

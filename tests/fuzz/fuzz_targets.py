@@ -73,7 +73,8 @@ _NUMBER = re.compile(r"-?\b\d+(?:\.\d+)?(?:e[-+]?\d+)?\b", re.IGNORECASE)
 
 def message_template(message: str, path: Path) -> str:
     """`message` with the fuzzed file's path as `<file>`, quoted values as `<q>` and numbers as `N`."""
-    text = message.replace(str(path.parent), "<dir>").replace(str(path), "<file>")
+    text = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    text = text.replace(str(path), "<file>").replace(str(path.parent), "<dir>")
     text = _QUOTED.sub("<q>", text)
     text = _NUMBER.sub("N", text)
     return text.splitlines()[0][:300] if text else text
