@@ -5,8 +5,11 @@ from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
 from .task_heads import validate_task_head
+from .tokenization_elmo import MAX_CHARACTERS_PER_TOKEN
 
 ACTIVATIONS = ("relu", "tanh")
+# More biLSTM (or highway) layers than this is a damaged or crafted config, refused before anything is sized by it.
+MAX_NUM_LAYERS = 1024
 
 
 @strict
@@ -88,7 +91,8 @@ class ElmoConfig(PreTrainedConfig):
             self.filters = [[1, 32], [2, 32], [3, 64], [4, 128], [5, 256], [6, 512], [7, 1024]]
         self.filters = [list(pair) for pair in self.filters]
         if self.scalar_mix_parameters is None:
-            self.scalar_mix_parameters = [0.0] * (self.num_layers + 1)
+            sane = isinstance(self.num_layers, int) and 1 <= self.num_layers <= MAX_NUM_LAYERS
+            self.scalar_mix_parameters = [0.0] * ((self.num_layers if sane else 0) + 1)
         super().__post_init__(**kwargs)
 
     @property
@@ -114,14 +118,19 @@ class ElmoConfig(PreTrainedConfig):
         for key in ("char_embedding_dim", "lstm_dim", "projection_dim", "num_layers"):
             if getattr(self, key) < 1:
                 fail(key, "an integer >= 1")
-        if self.n_highway < 0:
-            fail("n_highway", "an integer >= 0")
+        if self.num_layers > MAX_NUM_LAYERS:
+            fail("num_layers", f"an integer in [1, {MAX_NUM_LAYERS}]")
+        if not 0 <= self.n_highway <= MAX_NUM_LAYERS:
+            fail("n_highway", f"an integer in [0, {MAX_NUM_LAYERS}]")
         if self.activation not in ACTIVATIONS:
             fail("activation", f"one of {', '.join(ACTIVATIONS)}")
         if not self.filters or any(len(pair) != 2 or min(pair) < 1 for pair in self.filters):
             fail("filters", "a non-empty list of [width, number] pairs of positive integers")
-        if self.max_characters_per_token < 3:
-            fail("max_characters_per_token", "an integer >= 3 (begin and end of word marks plus a byte)")
+        if not 3 <= self.max_characters_per_token <= MAX_CHARACTERS_PER_TOKEN:
+            fail(
+                "max_characters_per_token",
+                f"an integer in [3, {MAX_CHARACTERS_PER_TOKEN}] (begin and end of word marks plus a byte)",
+            )
         widest = max(width for width, _ in self.filters)
         if widest > self.max_characters_per_token:
             fail("filters", f"widths <= max_characters_per_token={self.max_characters_per_token}")

@@ -18,6 +18,8 @@ import re
 from transformers import BatchEncoding, PreTrainedTokenizer
 
 VOCAB_FILE = "vocab.txt"
+# Longer words are cut; a larger setting is a damaged or crafted tokenizer_config.json (ids are sized by it).
+MAX_CHARACTERS_PER_TOKEN = 1 << 16
 BEGIN_OF_SENTENCE = "<S>"
 END_OF_SENTENCE = "</S>"
 UNKNOWN = "<UNK>"
@@ -66,6 +68,11 @@ class ElmoTokenizer(PreTrainedTokenizer):
     model_input_names = ["input_ids", "attention_mask"]
 
     def __init__(self, vocab_file: str | None = None, max_characters_per_token: int = 50, **kwargs):
+        if type(max_characters_per_token) is not int or not 3 <= max_characters_per_token <= MAX_CHARACTERS_PER_TOKEN:
+            raise ValueError(
+                f"max_characters_per_token={max_characters_per_token!r}: expected an integer in "
+                f"[3, {MAX_CHARACTERS_PER_TOKEN}]"
+            )
         self.max_characters_per_token = max_characters_per_token
         self.vocab: dict[str, int] = {}
         if vocab_file is not None:

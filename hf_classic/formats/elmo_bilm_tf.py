@@ -15,13 +15,15 @@ AllenNLP's `Elmo` reads it:
 | `softmax/W`, `softmax/b` (ours; bilm-tf leaves them out) | `(V, P)`, `(V,)` | `lm_head` |
 
 `d` is 0 for the forward LM and 1 for the backward one. Every error names the file, the key or dataset, and the
-expected and found values.
+expected and found values. Each dataset's shape and type are checked against the options before it is read and
+before the model is built, so damaged or crafted files never allocate more than they hold.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import h5py
@@ -45,7 +47,7 @@ def read_options(path: str | os.PathLike) -> ElmoConfig:
     path = existing_file(path, "options file")
     try:
         options = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as error:
         raise InputFileError(f"{path}: not valid JSON ({error})") from error
     if not isinstance(options, dict):
         raise InputFileError(f"{path}: expected a JSON object, found {type(options).__name__}")
@@ -59,56 +61,111 @@ def read_options(path: str | os.PathLike) -> ElmoConfig:
         raise InputFileError(f"{path}: {error}") from error
 
 
-def parameter_layout(config: ElmoConfig) -> list[tuple[str, tuple[int, ...]]]:
-    """`(dataset, shape)` of every dataset that a `weights.hdf5` for `config` must hold (no softmax)."""
+def parameter_layout(config: ElmoConfig) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`(dataset, shape)` of every dataset that a `weights.hdf5` for `config` must hold (no softmax), in order
+    (a generator, so that a reader stops at the first dataset missing)."""
     char_dim, n_filters, proj, cell = (
         config.char_embedding_dim,
         config.n_filters,
         config.projection_dim,
         config.lstm_dim,
     )
-    layout = [("char_embed", (config.n_characters - 1, char_dim))]
+    yield "char_embed", (config.n_characters - 1, char_dim)
     for index, (width, number) in enumerate(config.filters):
-        layout += [(f"CNN/W_cnn_{index}", (1, width, char_dim, number)), (f"CNN/b_cnn_{index}", (number,))]
+        yield f"CNN/W_cnn_{index}", (1, width, char_dim, number)
+        yield f"CNN/b_cnn_{index}", (number,)
     for index in range(config.n_highway):
         for kind in ("carry", "transform"):
-            layout += [
-                (f"CNN_high_{index}/W_{kind}", (n_filters, n_filters)),
-                (f"CNN_high_{index}/b_{kind}", (n_filters,)),
-            ]
-    layout += [("CNN_proj/W_proj", (n_filters, proj)), ("CNN_proj/b_proj", (proj,))]
+            yield f"CNN_high_{index}/W_{kind}", (n_filters, n_filters)
+            yield f"CNN_high_{index}/b_{kind}", (n_filters,)
+    yield "CNN_proj/W_proj", (n_filters, proj)
+    yield "CNN_proj/b_proj", (proj,)
     for direction in range(2):
         for layer in range(config.num_layers):
             prefix = LSTM_PREFIX.format(direction=direction, layer=layer)
-            layout += [
-                (f"{prefix}/W_0", (2 * proj, 4 * cell)),
-                (f"{prefix}/B", (4 * cell,)),
-                (f"{prefix}/W_P_0", (cell, proj)),
-            ]
-    return layout
+            yield f"{prefix}/W_0", (2 * proj, 4 * cell)
+            yield f"{prefix}/B", (4 * cell,)
+            yield f"{prefix}/W_P_0", (cell, proj)
 
 
-def read_dataset(handle: h5py.File, path: Path, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """Dataset `name` as float32, checked against `shape`."""
-    if name not in handle or not isinstance(handle[name], h5py.Dataset):
-        raise InputFileError(f"{path}: dataset {name!r} not found (expected shape {shape})")
-    array = handle[name][...]
-    if array.shape != shape:
-        raise InputFileError(f"{path}: dataset {name!r}: expected shape {shape}, found {array.shape}")
-    return array.astype(np.float32)
+# The most a dataset may expand over the whole file's size (compressed HDF5); a larger declared size is a damaged
+# or crafted file, reported before anything is allocated.
+MAX_EXPANSION = 1024
+HDF5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError)
+
+
+def _hdf5_failure(path: Path, what: str, error: Exception) -> InputFileError:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return InputFileError(f"{path}: {what}: HDF5 could not read it ({detail}); the file is damaged")
+
+
+def read_dataset(
+    handle: h5py.File, path: Path, name: str, shape: tuple[int, ...], source: str = "the options"
+) -> np.ndarray:
+    """Dataset `name` as float32, checked against `shape` (which `source` gives) before it is read."""
+    try:
+        dataset = handle.get(name)
+        found = dataset.shape if isinstance(dataset, h5py.Dataset) else None
+        dtype = dataset.dtype if found is not None else None
+    except HDF5_ERRORS as error:
+        raise _hdf5_failure(path, f"dataset {name!r}", error) from error
+    if found is None:
+        raise InputFileError(
+            f"{path}: dataset {name!r} not found (expected shape {shape}); the shape comes from {source}"
+        )
+    if found != shape:
+        raise InputFileError(
+            f"{path}: dataset {name!r}: expected shape {shape}, found {found}; the expected shape comes from {source}"
+        )
+    if dtype.kind not in "fiu":
+        raise InputFileError(f"{path}: dataset {name!r}: expected float32 numbers, found dtype {dtype}")
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > MAX_EXPANSION * max(path.stat().st_size, 1):
+        raise InputFileError(
+            f"{path}: dataset {name!r} declares shape {shape} ({declared} bytes), more than {MAX_EXPANSION} times "
+            f"the file's {path.stat().st_size} bytes: the file is damaged"
+        )
+    try:
+        return dataset[...].astype(np.float32)
+    except HDF5_ERRORS as error:
+        raise _hdf5_failure(path, f"dataset {name!r}", error) from error
+
+
+def read_weights(
+    config: ElmoConfig, path: str | os.PathLike, source: str = "the options"
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The biLM datasets of a bilm-tf `weights.hdf5` for `config`, each checked against `parameter_layout`
+    before it is read (so a damaged file never allocates more than it can hold), and the softmax datasets
+    present (`softmax/W (V, P)`, `softmax/b (V,)`, shapes checked against `config.projection_dim`)."""
+    path = existing_file(path, "weights file")
+    try:
+        handle = h5py.File(path, "r")
+    except HDF5_ERRORS as error:
+        raise InputFileError(f"{path}: not an HDF5 file ({error})") from error
+    with handle:
+        arrays = {name: read_dataset(handle, path, name, shape, source) for name, shape in parameter_layout(config)}
+        try:
+            softmax_names = [name for name in ("softmax/W", "softmax/b") if name in handle]
+        except HDF5_ERRORS as error:
+            raise _hdf5_failure(path, "softmax", error) from error
+        softmax = {}
+        for name in softmax_names:
+            rows = handle[name].shape[0] if isinstance(handle[name], h5py.Dataset) and handle[name].shape else 0
+            shape = (rows, config.projection_dim) if name == "softmax/W" else (rows,)
+            softmax[name] = read_dataset(handle, path, name, shape, f"projection_dim {config.projection_dim}")
+    return arrays, softmax
 
 
 def load_weights(model: ElmoModel, path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Copy the biLM weights of a bilm-tf `weights.hdf5` into `model`; return the softmax datasets present."""
-    path = existing_file(path, "weights file")
+    arrays, softmax = read_weights(model.config, path)
+    put_weights(model, arrays)
+    return softmax
+
+
+def put_weights(model: ElmoModel, arrays: dict[str, np.ndarray]) -> None:
+    """Copy the datasets read by `read_weights` into `model`'s parameters."""
     config = model.config
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as error:
-        raise InputFileError(f"{path}: not an HDF5 file ({error})") from error
-    with handle, torch.no_grad():
-        arrays = {name: read_dataset(handle, path, name, shape) for name, shape in parameter_layout(config)}
-        softmax = {name: handle[name][...].astype(np.float32) for name in ("softmax/W", "softmax/b") if name in handle}
     encoder = model.bilm.character_encoder
 
     def put(parameter: torch.Tensor, value: np.ndarray):
@@ -134,7 +191,6 @@ def load_weights(model: ElmoModel, path: str | os.PathLike) -> dict[str, np.ndar
                 put(layer.recurrent_weight[direction], arrays[f"{prefix}/W_0"][proj:])
                 put(layer.bias[direction], arrays[f"{prefix}/B"])
                 put(layer.projection_weight[direction], arrays[f"{prefix}/W_P_0"])
-    return softmax
 
 
 def model_arrays(model: ElmoModel) -> dict[str, np.ndarray]:
@@ -168,7 +224,13 @@ def model_arrays(model: ElmoModel) -> dict[str, np.ndarray]:
 def read_vocabulary_file(path: str | os.PathLike) -> list[str]:
     """Words of a bilm-tf `vocab.txt` (one per line, stripped), checked for `<S>`, `</S>`, `<UNK>` and repeats."""
     path = existing_file(path, "vocabulary file")
-    words = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputFileError(f"{path}: line {line} (byte {error.start}): not valid UTF-8 ({error.reason})") from None
+    words = [line.strip() for line in text.splitlines()]
     try:
         check_vocabulary(words, str(path))
     except ValueError as error:
@@ -193,8 +255,9 @@ def convert(
                 f"{options}: key 'n_tokens_vocab': expected {len(words)} (the words in {vocab}), found {config.vocab_size}"
             )
         config.vocab_size = len(words)
+    arrays, softmax = read_weights(config, weights, source=str(options))
     base = ElmoModel(config)
-    softmax = load_weights(base, weights)
+    put_weights(base, arrays)
     if words is None:
         return base, ElmoTokenizer(max_characters_per_token=config.max_characters_per_token)
     tokenizer = ElmoTokenizer.from_words(words, max_characters_per_token=config.max_characters_per_token)
@@ -274,5 +337,7 @@ __all__ = [
     "load_weights",
     "model_arrays",
     "parameter_layout",
+    "put_weights",
     "read_options",
+    "read_weights",
 ]

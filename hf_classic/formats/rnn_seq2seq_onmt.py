@@ -30,10 +30,12 @@ import logging
 import os
 import pickle
 import re
+import struct
 import zipfile
 from pathlib import Path
 
 import torch
+from huggingface_hub.errors import StrictDataclassError
 
 from ..cards.rnn_seq2seq import converted_card
 from ..errors import HfClassicError, InputFileError
@@ -81,8 +83,10 @@ def load_onmt_checkpoint(path: str | os.PathLike) -> dict:
         with torch.serialization.safe_globals([argparse.Namespace]):
             checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InputFileError(f"{path}: not a readable OpenNMT-py checkpoint ({first_line})") from error
+        raise InputFileError(f"{path}: not a readable OpenNMT-py checkpoint ({_first_line(error)})") from error
+    except (KeyError, IndexError, TypeError, AttributeError, OverflowError, struct.error, MemoryError) as error:
+        # torch.load's own parsing of a damaged archive or pickle stream fails with these.
+        raise InputFileError(f"{path}: damaged checkpoint, torch.load failed ({_first_line(error)})") from error
     if not isinstance(checkpoint, dict):
         raise InputFileError(f"{path}: not an OpenNMT-py checkpoint (a {type(checkpoint).__name__}, not a dict)")
     missing = [key for key in ("model", "generator", "vocab", "opt") if key not in checkpoint]
@@ -90,7 +94,27 @@ def load_onmt_checkpoint(path: str | os.PathLike) -> dict:
         raise InputFileError(f"{path}: not an OpenNMT-py checkpoint (keys {missing} are missing)")
     if not isinstance(checkpoint["opt"], argparse.Namespace):
         raise InputFileError(f"{path}: 'opt' is a {type(checkpoint['opt']).__name__}, not an argparse.Namespace")
+    for key in ("model", "generator"):
+        part = checkpoint[key]
+        if not isinstance(part, dict) or not all(
+            isinstance(name, str) and isinstance(value, torch.Tensor) for name, value in part.items()
+        ):
+            raise InputFileError(f"{path}: checkpoint[{key!r}] is not a dict of named tensors")
+    vocab = checkpoint["vocab"]
+    if not isinstance(vocab, dict):
+        raise InputFileError(f"{path}: checkpoint['vocab'] is a {type(vocab).__name__}, not a dict")
+    for side in ("src", "tgt"):
+        tokens = vocab.get(side)
+        if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+            raise InputFileError(
+                f"{path}: checkpoint['vocab'][{side!r}] is not a list of tokens (OpenNMT-py 3.x format)"
+            )
     return checkpoint
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def config_from_onmt(opt: argparse.Namespace, vocab: dict, path: str | os.PathLike) -> RnnSeq2SeqConfig:
@@ -121,7 +145,17 @@ def config_from_onmt(opt: argparse.Namespace, vocab: dict, path: str | os.PathLi
     share_embeddings = bool(options.get("share_embeddings"))
     tie_output = bool(options.get("share_decoder_embeddings"))
     dropout = options.get("dropout", 0.0)
-    config = RnnSeq2SeqConfig(
+    special_ids = special_token_ids(vocab, path)
+    try:
+        return _config(options, vocab, share_embeddings, tie_output, dropout, special_ids)
+    except KeyError as error:
+        raise InputFileError(f"{path}: checkpoint['opt'] has no option {error.args[0]!r}") from None
+    except (ValueError, TypeError, OverflowError, StrictDataclassError) as error:
+        raise InputFileError(f"{path}: checkpoint['opt'] does not give a valid model: {_first_line(error)}") from None
+
+
+def _config(options: dict, vocab: dict, share_embeddings, tie_output, dropout, special_ids) -> RnnSeq2SeqConfig:
+    return RnnSeq2SeqConfig(
         cell=options["rnn_type"].lower(),
         num_layers=int(options["enc_layers"]),
         embedding_size=int(options["src_word_vec_size"]),
@@ -139,9 +173,8 @@ def config_from_onmt(opt: argparse.Namespace, vocab: dict, path: str | os.PathLi
         attention_output_activation="none" if options["global_attention"] == "mlp" else "tanh",
         attention_output_bias=options["global_attention"] == "mlp",
         input_feeding=bool(options.get("input_feed", 1)),
-        **special_token_ids(vocab, path),
+        **special_ids,
     )
-    return config
 
 
 def special_token_ids(vocab: dict, path: str | os.PathLike) -> dict[str, int]:
@@ -234,8 +267,9 @@ def model_from_onmt(
             raise InputFileError(f"{path}: checkpoint['vocab']['{side}'] is not a token list (OpenNMT-py 3.x format)")
     config = config_from_onmt(checkpoint["opt"], vocab, path)
     state_dict = state_dict_from_onmt(checkpoint, config, path)
-    model = RnnSeq2SeqForConditionalGeneration(config)
-    expected = model.state_dict()
+    with torch.device("meta"):
+        # Shapes only: options that declare a huge model are caught below before anything is allocated.
+        expected = RnnSeq2SeqForConditionalGeneration(config).state_dict()
     for name, tensor in state_dict.items():
         if name not in expected:
             raise UnsupportedOnmtOptionError(f"{path}: weight {name!r} does not fit the options in checkpoint['opt']")
@@ -244,6 +278,7 @@ def model_from_onmt(
                 f"{path}: {name} has shape {tuple(tensor.shape)} but the options and vocabularies "
                 f"(src {config.vocab_size}, tgt {config.decoder_vocab_size} tokens) give {tuple(expected[name].shape)}"
             )
+    model = RnnSeq2SeqForConditionalGeneration(config)
     missing, unexpected = model.load_state_dict(state_dict, strict=False)
     tied = {"lm_head.weight"} if config.tie_word_embeddings else set()
     if set(missing) - tied or unexpected:
@@ -256,7 +291,10 @@ def model_from_onmt(
     # onmt_translate's default beam size, and beam scores as its `-length_penalty none` (sum of log-probabilities).
     model.generation_config.num_beams = 5
     model.generation_config.length_penalty = 0.0
-    tokenizer = RnnSeq2SeqTokenizer.from_vocabularies(vocab["src"], vocab["tgt"], specials=SPECIAL_TOKENS)
+    try:
+        tokenizer = RnnSeq2SeqTokenizer.from_vocabularies(vocab["src"], vocab["tgt"], specials=SPECIAL_TOKENS)
+    except ValueError as error:
+        raise InputFileError(f"{path}: checkpoint['vocab']: {error}") from None
     return model, tokenizer
 
 

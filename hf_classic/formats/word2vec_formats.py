@@ -18,7 +18,8 @@ It is stricter where gensim would silently load damaged data: without `limit`, a
 rows than the file holds is an error (gensim stops reading), a text file whose last line has no newline is
 reported as truncated, and a duplicate word is an error unless `duplicates="first"` (gensim's behaviour:
 keep the first, drop the rest). Every error is an `InputFileError` naming the file, the line or byte offset,
-and the problem.
+and the problem; a header declaring more rows or dimensions than the file can hold (say 10^12) is refused
+before the matrix is allocated.
 
 Speed and memory: the matrix is allocated once, with `leading_zero_rows` zero rows in front when the caller
 wants room for special tokens (a model's `<pad>` and `<unk>`), and filled in place from fixed-size chunks of
@@ -52,6 +53,7 @@ CHUNK_BYTES = 1 << 22
 RELEASE_BYTES = 1 << 26
 MAX_HEADER_BYTES = 1024
 MAX_WORD_BYTES = 1 << 20
+UNCHECKED_MATRIX_BYTES = 1 << 26
 FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
 PICKLE_OPCODE_PROTO = b"\x80"
 
@@ -128,7 +130,26 @@ def _read_header(path: Path, handle) -> tuple[int, int, int]:
     rows, dim = header
     if dim < 1:
         raise _fail(path, "line 1 (byte 0)", f"the header declares dimension {dim}; expected at least 1")
+    if rows < 1:
+        raise _fail(path, "line 1 (byte 0)", f"the header declares {rows} rows; expected at least 1")
     return rows, dim, len(line)
+
+
+def _check_declared_size(path: Path, rows: int, dim: int, row_bytes: int, start: int, what: str) -> None:
+    """Raise before allocating a matrix over `UNCHECKED_MATRIX_BYTES` if `rows` rows of at least `row_bytes`
+    bytes each cannot fit after byte `start`.
+
+    A header claiming 10^12 rows (or dimensions) in a small file is reported here, in constant time, instead
+    of allocating a matrix of that size; a smaller mismatch is reported by the row that is missing.
+    """
+    available = path.stat().st_size - start
+    if rows * dim * 4 > UNCHECKED_MATRIX_BYTES and rows * row_bytes > available:
+        raise _fail(
+            path,
+            "line 1 (byte 0)",
+            f"the header declares {rows} rows of dimension {dim}, which need at least {rows * row_bytes} bytes as "
+            f"{what}, but only {available} bytes follow the header: the file is truncated or the header is wrong",
+        )
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -430,6 +451,7 @@ def _read_binary(
     with open(path, "rb") as handle:
         declared, dim, start = _read_header(path, handle)
         rows = declared if limit is None else min(limit, declared)
+        _check_declared_size(path, rows, dim, 1 + 4 * dim, start, "binary records (a space and float32 values)")
         padded = np.zeros((leading_zero_rows + rows, dim), dtype=np.float32)
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             words, offsets, end = _read_binary_rows(path, data, start, rows, dim, padded[leading_zero_rows:], decode)
@@ -451,6 +473,7 @@ def _read_text(
         if has_header:
             declared, dim, start = _read_header(path, handle)
             rows = declared if limit is None else min(limit, declared)
+            _check_declared_size(path, rows, dim, 2 * dim, start, "text lines (a separator and a digit per value)")
             first_line = 2
         else:
             if _parse_header(handle.readline(MAX_HEADER_BYTES)) is not None:

@@ -46,12 +46,28 @@ def text_pipeline(backend: Tokenizer, lowercase: bool, pretokenized: bool) -> To
     return backend
 
 
+def backend_load_error(path, error: Exception) -> ValueError:
+    """A `ValueError` naming `path` for the bare `Exception` that `tokenizers` raises on a malformed file
+    (its message gives the line and column)."""
+    return ValueError(f"{path}: not a valid tokenizers file ({error})")
+
+
 class RnnSeq2SeqTokenizer(TokenizersBackend):
     """Source/target word-level or BPE tokenizer (see the module docstring)."""
 
     vocab_files_names = {"tokenizer_file": "tokenizer.json", "target_tokenizer_file": TARGET_TOKENIZER_FILE}
     model_input_names = ["input_ids", "attention_mask"]
     padding_side = "right"
+
+    @classmethod
+    def _from_pretrained(cls, resolved_vocab_files, *args, **kwargs):
+        try:
+            return super()._from_pretrained(resolved_vocab_files, *args, **kwargs)
+        except Exception as error:
+            # `tokenizers` reports a malformed tokenizer.json with a bare `Exception`; every other type passes.
+            if type(error) is not Exception:
+                raise
+            raise backend_load_error(resolved_vocab_files.get("tokenizer_file"), error) from None
 
     @classmethod
     def _from_backends(cls, source: Tokenizer, target: Tokenizer, specials: Sequence[str]) -> RnnSeq2SeqTokenizer:
@@ -145,7 +161,12 @@ class RnnSeq2SeqTokenizer(TokenizersBackend):
             path = self.init_kwargs.get("target_tokenizer_file")
             if path is None or not os.path.isfile(path):
                 raise OSError(f"{TARGET_TOKENIZER_FILE} is missing beside tokenizer.json")
-            self._target_backend = Tokenizer.from_file(path)
+            try:
+                self._target_backend = Tokenizer.from_file(path)
+            except Exception as error:
+                if type(error) is not Exception:
+                    raise
+                raise backend_load_error(path, error) from None
         return self._target_backend
 
     @property

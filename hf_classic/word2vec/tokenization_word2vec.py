@@ -37,6 +37,12 @@ def build_backend(words: Iterable[str], lowercase: bool = True) -> Tokenizer:
     return backend
 
 
+def backend_load_error(path, error: Exception) -> ValueError:
+    """A `ValueError` naming `path` for the bare `Exception` that `tokenizers` raises on a malformed file
+    (its message gives the line and column)."""
+    return ValueError(f"{path}: not a valid tokenizers file ({error})")
+
+
 class Word2VecTokenizer(TokenizersBackend):
     """Word-level tokenizer with per-word corpus counts (`word_counts`, aligned with ids).
 
@@ -46,6 +52,16 @@ class Word2VecTokenizer(TokenizersBackend):
 
     vocab_files_names = {"tokenizer_file": "tokenizer.json", "word_counts_file": WORD_COUNTS_FILE}
     model_input_names = ["input_ids", "attention_mask"]
+
+    @classmethod
+    def _from_pretrained(cls, resolved_vocab_files, *args, **kwargs):
+        try:
+            return super()._from_pretrained(resolved_vocab_files, *args, **kwargs)
+        except Exception as error:
+            # `tokenizers` reports a malformed tokenizer.json with a bare `Exception`; every other type passes.
+            if type(error) is not Exception:
+                raise
+            raise backend_load_error(resolved_vocab_files.get("tokenizer_file"), error) from None
 
     @classmethod
     def from_word_counts(cls, word_counts: Iterable[tuple[str, int]], lowercase: bool = True) -> Word2VecTokenizer:
