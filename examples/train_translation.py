@@ -9,7 +9,8 @@ Run: `python examples/train_translation.py .data/wheels/*.whl --output runs/tran
 Each attention type is trained on the same split with `Seq2SeqTrainer` (the code behind
 `hf-classic train seq2seq`) and scored by beam-5 BLEU and chrF on 300 held-out pairs; the results go to
 `OUTPUT/results.json` and a Markdown table is logged; each model folder gets a model card (`README.md`).
-`--evaluate-only` re-scores models already trained.
+`--evaluate-only` re-scores models already trained. Each run keeps checkpoints in `OUTPUT/NAME.checkpoint`;
+after a crash, `--resume` continues the interrupted runs from them.
 `--init-from-word2vec DIR` starts the English (source) embeddings from a word2vec model, e.g. the one
 `hf-classic demo` trains on the King James Bible (`--freeze-pretrained` keeps them fixed).
 """
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--hidden-size", type=int, default=192)
     parser.add_argument("--attentions", nargs="+", default=list(ATTENTIONS), choices=list(ATTENTIONS))
     parser.add_argument("--evaluate-only", action="store_true", help="re-score models already trained in OUTPUT")
+    parser.add_argument("--resume", action="store_true", help="continue interrupted runs from their checkpoints")
     parser.add_argument(
         "--init-from-word2vec",
         metavar="DIR",
@@ -88,6 +90,7 @@ def main() -> None:
             dropout=0.3,
             **ATTENTIONS[name],
         )
+        checkpoint = Path(args.output) / f"{name}.checkpoint"
         start = time.perf_counter()
         metrics = train_translation(
             train,
@@ -99,6 +102,7 @@ def main() -> None:
             overwrite=True,
             data_name=data_name,
             languages=("en", "fr"),
+            resume_from=checkpoint if args.resume and checkpoint.is_dir() else None,
         )
         results[name] = {**metrics, "seconds": time.perf_counter() - start, **evaluate(Path(args.output) / name, test)}
         results_file.write_text(json.dumps(results, indent=2))

@@ -3,7 +3,8 @@
     python tests/kill_on_call.py MODULE:ATTRIBUTE N WHEN -- ARGS...
 
 `MODULE:ATTRIBUTE` names the function (`hf_classic.training.checkpoints:JsonState.to_json`); `WHEN` is `before` (the
-Nth call never starts) or `after` (the Nth call has returned). The crash tests drive real training runs with it, so
+Nth call never starts), `after` (the Nth call has returned) or `hold=PATH`: no kill, but before the Nth call the
+process writes `PATH.held` and waits until `PATH` exists (so that a test can act while it is at that point). The crash tests drive real training runs with it, so
 that a kill lands at an exact point (inside a training step, half-way through writing a checkpoint) without any
 test hook in the package. SIGKILL cannot be caught: no `finally`, no `atexit`, nothing of the package runs after it.
 """
@@ -15,6 +16,8 @@ import importlib
 import os
 import signal
 import sys
+import time
+from pathlib import Path
 
 
 def wrap(target: str, kill_on: int, when: str) -> None:
@@ -32,6 +35,11 @@ def wrap(target: str, kill_on: int, when: str) -> None:
         calls += 1
         if calls == kill_on and when == "before":
             os.kill(os.getpid(), signal.SIGKILL)
+        if calls == kill_on and when.startswith("hold="):
+            release = Path(when.removeprefix("hold="))
+            Path(f"{release}.held").write_text(str(os.getpid()))
+            while not release.exists():
+                time.sleep(0.02)
         result = original(*args, **kwargs)
         if calls == kill_on and when == "after":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -42,7 +50,7 @@ def wrap(target: str, kill_on: int, when: str) -> None:
 
 if __name__ == "__main__":
     target, kill_on, when, separator, *cli_args = sys.argv[1:]
-    assert separator == "--" and when in ("before", "after"), sys.argv
+    assert separator == "--" and (when in ("before", "after") or when.startswith("hold=")), sys.argv
     wrap(target, int(kill_on), when)
     from hf_classic.cli import main
 

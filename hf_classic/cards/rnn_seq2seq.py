@@ -56,9 +56,12 @@ def config_rows(config) -> dict[str, str]:
 
 
 def training_option_rows(options) -> dict[str, str]:
-    """The run's `TranslationTraining` as card rows; a word2vec folder is named, not given as a local path."""
+    """The run's `TranslationTraining` as card rows; a word2vec folder is named, not given as a local path, and
+    where and how often the run checkpointed is left out."""
     rows = {}
     for name, value in vars(options).items():
+        if name in ("checkpoint_dir", "checkpoint_every_seconds"):
+            continue
         if name == "init_from_word2vec" and value is not None:
             value = Path(value).name
         rows[f"{name} (training option)"] = format_value(value)

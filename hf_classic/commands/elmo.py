@@ -36,6 +36,14 @@ def parse_filters(text: str) -> list[list[int]]:
 
 
 def pretrain(args: argparse.Namespace) -> None:
+    """`pretrain elmo`, holding the output and the checkpoint folder for the whole run (a second run fails)."""
+    from ..training.checkpoints import claim_run_outputs
+
+    with claim_run_outputs(args.output, args.checkpoint_dir or f"{args.output}.checkpoint"):
+        _pretrain(args)
+
+
+def _pretrain(args: argparse.Namespace) -> None:
     from ..cards.elmo import trained_card
     from ..elmo import ElmoConfig
     from ..training.elmo_trainer import ElmoTrainingArguments, pretrain_elmo

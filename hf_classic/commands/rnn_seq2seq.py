@@ -1,6 +1,7 @@
 """Commands of the RNN encoder-decoder family.
 
-- `hf-classic train seq2seq --catalogues *.whl | --source S --target T  OUT_DIR`: train with `Seq2SeqTrainer`;
+- `hf-classic train seq2seq --catalogues *.whl | --source S --target T  OUT_DIR`: train with `Seq2SeqTrainer`
+  (checkpoints in `OUT_DIR.checkpoint`, `--resume-from` it after a crash);
 - `hf-classic translate seq2seq MODEL_DIR [--input FILE] [--output FILE]`: one translation per input line;
 - `hf-classic attention-map MODEL_DIR "sentence" --output map.png`: heatmap of the attention (registered by
   `hf_classic.commands.attention`, which also draws transformers' self-attention);
@@ -146,9 +147,20 @@ def run_train(args: argparse.Namespace) -> None:
         init_from_word2vec=args.init_from_word2vec,
         word2vec_side=args.word2vec_side,
         freeze_pretrained=args.freeze_pretrained,
+        checkpoint_dir=args.checkpoint_dir,
+        checkpoint_every_seconds=args.checkpoint_every,
     )
     metrics = train_translation(
-        train, valid, test, model_options, options, args.output_dir, args.overwrite, data_name, languages
+        train,
+        valid,
+        test,
+        model_options,
+        options,
+        args.output_dir,
+        args.overwrite,
+        data_name,
+        languages,
+        args.resume_from,
     )
     sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
     push_if_asked(args, args.output_dir)
@@ -224,5 +236,18 @@ def register(verbs, families) -> None:
         help="batches of similar source and target lengths in random order, as OpenNMT-py's buckets: faster",
     )
     fit.add_argument("--overwrite", action="store_true")
+    fit.add_argument("--checkpoint-dir", help="where to keep the checkpoints (default: OUTPUT_DIR.checkpoint)")
+    fit.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="seconds between checkpoints inside an epoch (0: after every step); one is kept at every epoch's end",
+    )
+    fit.add_argument(
+        "--resume-from",
+        metavar="CHECKPOINT",
+        help="continue an interrupted run from its checkpoint folder (same data and options)",
+    )
     add_push_option(train)
     train.set_defaults(handler=run_train)

@@ -125,6 +125,14 @@ def _documents(lines_per_document) -> str:
 
 
 def run_pretrain(args: argparse.Namespace) -> None:
+    """`pretrain gpt|bert`, holding the output and the checkpoint folder for the whole run (a second run fails)."""
+    from ..training.checkpoints import claim_run_outputs
+
+    with claim_run_outputs(args.output, args.checkpoint_dir or f"{args.output}.checkpoint"):
+        _run_pretrain(args)
+
+
+def _run_pretrain(args: argparse.Namespace) -> None:
     from accelerate import PartialState
 
     from ..training.lm_trainer import save_pretrained_run

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -15,7 +14,7 @@ from ..data import ANALOGIES, WORDSIM353, data_path
 from ..evaluation.word_vectors import evaluate_word_vectors, format_scores
 from ..hub import write_model_card
 from ..training.word2vec_devices import BACKENDS, DEVICES
-from ..utils.atomic import atomic_output_dir, check_output_free, claim_outputs
+from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir
 from ..word2vec.configuration_word2vec import ARCHITECTURES, OBJECTIVES
 from .hub import add_push_option, push_if_asked
@@ -117,12 +116,11 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
 
     The main process holds the output and the checkpoint folder for the whole run (`claim_outputs`): a second run
     writing either fails at once with `OutputBusyError`."""
-    from accelerate import PartialState
+    from ..training.checkpoints import claim_run_outputs
 
     check_output_free(output, overwrite)
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else output.with_name(output.name + ".checkpoint")
-    claim = claim_outputs(output, checkpoint_dir) if PartialState().is_main_process else contextlib.nullcontext()
-    with claim:
+    with claim_run_outputs(output, checkpoint_dir):
         return _train_and_save(args, corpus, output, overwrite, checkpoint_dir)
 
 

@@ -3,12 +3,15 @@ tells a resumed run it reads the same corpus."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
 from ..errors import InputFileError
+from ..utils.atomic import claim_outputs
 from ..utils.files import existing_dir
 from .corpus import check_corpus_files
 
@@ -54,3 +57,11 @@ def check_same_run(path, saved_corpus: list[list], corpus: Sequence[str], saved_
             f"{path}: checkpoint was made with {saved_processes} process(es), now {processes}; "
             "resume with the same number of processes"
         )
+
+
+def claim_run_outputs(output, checkpoint_dir) -> contextlib.AbstractContextManager:
+    """`claim_outputs(output, checkpoint_dir)` in the process that writes them (rank 0 under `accelerate launch`,
+    read from the `RANK` variable so that no distributed state is set up here); nothing in the others."""
+    if os.environ.get("RANK", "0") != "0":
+        return contextlib.nullcontext()
+    return claim_outputs(output, checkpoint_dir)

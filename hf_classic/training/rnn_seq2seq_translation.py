@@ -8,6 +8,8 @@ beam search and scores with sacrebleu's BLEU and chrF against references split t
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import random
@@ -16,7 +18,7 @@ import shutil
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +30,15 @@ from ..hub import describe_machine, write_model_card
 from ..rnn_seq2seq import RnnSeq2SeqConfig, RnnSeq2SeqForConditionalGeneration, RnnSeq2SeqTokenizer
 from ..rnn_seq2seq.generation_rnn_seq2seq import shrinking_beam_search
 from ..tasks.initialization import init_seq2seq_from_word2vec
-from ..utils.atomic import atomic_output_dir
+from ..utils.atomic import atomic_output_dir, check_output_free, claim_outputs
 from ..utils.files import existing_file
+from .trainer_checkpoints import (
+    PREFIX_CHECKPOINT_DIR,
+    AtomicCheckpoints,
+    SaveEverySeconds,
+    check_run_record,
+    latest_checkpoint,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +168,9 @@ class TranslationTraining:
     (source, target) length, the batches in random order, as OpenNMT-py's buckets do (`LengthBucketSampler`):
     faster, as RNN steps run to the longest sentence of a batch. `init_from_word2vec` names a word2vec model
     folder whose vectors initialise the embeddings of `word2vec_side` (`source`, `target` or `both`; the
-    embedding size must equal its vector size), kept fixed when `freeze_pretrained`.
+    embedding size must equal its vector size), kept fixed when `freeze_pretrained`. `checkpoint_dir` (default:
+    `<output>.checkpoint`) keeps the checkpoints of the run: one at the end of every epoch, and one every
+    `checkpoint_every_seconds` inside an epoch (None: only at epoch ends; 0: after every step).
     """
 
     epochs: int = 10
@@ -178,6 +189,30 @@ class TranslationTraining:
     init_from_word2vec: str | None = None
     word2vec_side: str = "source"
     freeze_pretrained: bool = False
+    checkpoint_dir: str | None = None
+    checkpoint_every_seconds: float | None = 600.0
+
+
+# Options that may change when a run is resumed: where and how often it checkpoints, and its threads.
+RESUMABLE_CHANGES = ("checkpoint_dir", "checkpoint_every_seconds", "threads")
+
+
+def run_record(
+    train: Sequence[tuple[str, str]],
+    valid: Sequence[tuple[str, str]],
+    test: Sequence[tuple[str, str]],
+    model_options: dict,
+    options: TranslationTraining,
+) -> dict:
+    """What a resumed run must share with the run that made its checkpoint: the sizes and SHA-256 of the data
+    splits, the model's and the run's options (flat keys such as `data.train`, `model.cell`, `training.epochs`)."""
+    digest = hashlib.sha256(json.dumps([list(train), list(valid), list(test)], ensure_ascii=False).encode("utf-8"))
+    record = {"data.train": len(train), "data.valid": len(valid), "data.test": len(test)}
+    record["data.sha256"] = digest.hexdigest()
+    record.update({f"model.{key}": value for key, value in sorted(model_options.items())})
+    training = {key: value for key, value in asdict(options).items() if key not in RESUMABLE_CHANGES}
+    record.update({f"training.{key}": value for key, value in training.items()})
+    return record
 
 
 def build_tokenizer(train: Sequence[tuple[str, str]], options: TranslationTraining) -> RnnSeq2SeqTokenizer:
@@ -202,22 +237,48 @@ def train_translation(
     overwrite: bool = False,
     data_name: str = "parallel sentence pairs",
     languages: tuple[str, str] | None = None,
+    resume_from: str | os.PathLike | None = None,
 ) -> dict[str, float]:
     """Train a tokenizer and an `RnnSeq2SeqForConditionalGeneration` with `Seq2SeqTrainer`, keep the epoch with
     the lowest validation loss (with `options.keep_best`), save model, tokenizer and model card in `output_dir`
     and return its test metrics (`test_loss`, `test_bleu`, `test_chrf` of beam-search translations) plus the
     first and last training losses (means over the first and the last epoch) and the training time in seconds
     (`train_runtime`). `data_name` (where the pairs came from) and `languages` (`(source, target)` ISO codes)
-    go to the model card. With `options.group_by_length` the training batches come from `LengthBucketSampler`."""
+    go to the model card. With `options.group_by_length` the training batches come from `LengthBucketSampler`.
+
+    Checkpoints go to `options.checkpoint_dir` (default `<output_dir>.checkpoint`, removed when the run succeeds),
+    written whole or not at all (`trainer_checkpoints`); `resume_from` (that folder, or one `checkpoint-<step>` in
+    it) continues a run where its last checkpoint left it, with its tokenizer, weights, optimizer, random states
+    and place in the data order, after checking that the data and options are those of the run (`run_record`).
+    The run holds `output_dir` and the checkpoint folder (`claim_outputs`): a second run writing either fails."""
+    output_dir = Path(output_dir)
+    checkpoint_dir = Path(options.checkpoint_dir or f"{output_dir}.checkpoint")
+    with claim_outputs(output_dir, checkpoint_dir):
+        check_output_free(output_dir, overwrite)
+        return _train_translation(
+            train, valid, test, model_options, options, output_dir, overwrite, data_name, languages, resume_from
+        )
+
+
+def _train_translation(
+    train, valid, test, model_options, options, output_dir: Path, overwrite, data_name, languages, resume_from
+) -> dict[str, float]:
     from datasets import Dataset
     from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, set_seed
 
     from .length_batches import LengthBucketSeq2SeqTrainer
 
+    record = run_record(train, valid, test, model_options, options)
+    checkpoint = None
+    if resume_from is not None:
+        checkpoint = latest_checkpoint(resume_from)
+        check_run_record(checkpoint, record)
     set_seed(options.seed)
     if options.threads is not None:
         torch.set_num_threads(options.threads)
-    tokenizer = build_tokenizer(train, options)
+    tokenizer = (
+        build_tokenizer(train, options) if checkpoint is None else RnnSeq2SeqTokenizer.from_pretrained(checkpoint)
+    )
     config = RnnSeq2SeqConfig(
         vocab_size=len(tokenizer.source_backend.get_vocab()),
         decoder_vocab_size=tokenizer.target_vocab_size,
@@ -245,63 +306,75 @@ def train_translation(
         return bleu_and_chrf(tokenizer.batch_decode(ids, skip_special_tokens=True), [target for _, target in test])
 
     train_set = dataset(train)
-    output_dir = Path(output_dir)
+    checkpoint_dir = Path(options.checkpoint_dir or f"{output_dir}.checkpoint")
+    if checkpoint is None and checkpoint_dir.is_dir():
+        # A fresh run replaces an earlier run's checkpoints, as word2vec's and ELMo's do; mixed with them, the
+        # rotation would keep the earlier run's highest step as "the latest".
+        for stale in filter(Path.is_dir, checkpoint_dir.glob(f"{PREFIX_CHECKPOINT_DIR}-*")):
+            logger.warning("%s: removing a checkpoint of an earlier run (resume it with --resume-from)", stale)
+            shutil.rmtree(stale)
+    arguments = Seq2SeqTrainingArguments(
+        output_dir=str(checkpoint_dir),
+        num_train_epochs=options.epochs,
+        per_device_train_batch_size=options.batch_size,
+        per_device_eval_batch_size=64,
+        learning_rate=options.learning_rate,
+        lr_scheduler_type="constant",
+        optim="adamw_torch",
+        weight_decay=0.0,
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        load_best_model_at_end=options.keep_best,
+        metric_for_best_model="loss",
+        logging_strategy="epoch",
+        predict_with_generate=False,
+        generation_num_beams=options.num_beams,
+        use_cpu=True,
+        seed=options.seed,
+        report_to="none",
+        disable_tqdm=True,
+    )
+    base = LengthBucketSeq2SeqTrainer if options.group_by_length else Seq2SeqTrainer
+    trainer_class = type(f"Atomic{base.__name__}", (AtomicCheckpoints, base), {})
+    callbacks = [] if options.checkpoint_every_seconds is None else [SaveEverySeconds(options.checkpoint_every_seconds)]
+    trainer = trainer_class(
+        model=model,
+        args=arguments,
+        train_dataset=train_set,
+        eval_dataset=dataset(valid),
+        data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
+        processing_class=tokenizer,
+        callbacks=callbacks,
+    )
+    trainer.run_record = record
+    train_runtime = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None).metrics[
+        "train_runtime"
+    ]
+    # Epochs are compared by validation loss; only the kept model is scored on generated translations.
+    trainer.args.predict_with_generate = True
+    trainer.compute_metrics = compute_metrics
+    metrics = trainer.evaluate(dataset(test), metric_key_prefix="test")
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    metrics.update(first_train_loss=losses[0], last_train_loss=losses[-1], train_runtime=train_runtime)
+    metrics.update({f"word2vec_{item.side}_coverage": item.coverage for item in initialized})
+    data = {
+        "name": data_name,
+        "languages": languages,
+        "train": len(train),
+        "valid": len(valid),
+        "test": len(test),
+        "source_tokens": sum(map(len, train_set["input_ids"])),
+        "target_tokens": sum(map(len, train_set["labels"])),
+    }
+    history = trainer.state.log_history
+    validation = [(entry["epoch"], entry["eval_loss"]) for entry in history if "eval_loss" in entry]
+    machine = describe_machine("cpu") + f", {torch.get_num_threads()} torch thread(s)"
     with atomic_output_dir(output_dir, overwrite=overwrite) as tmp:
-        arguments = Seq2SeqTrainingArguments(
-            output_dir=str(tmp / "checkpoints"),
-            num_train_epochs=options.epochs,
-            per_device_train_batch_size=options.batch_size,
-            per_device_eval_batch_size=64,
-            learning_rate=options.learning_rate,
-            lr_scheduler_type="constant",
-            optim="adamw_torch",
-            weight_decay=0.0,
-            eval_strategy="epoch",
-            save_strategy="epoch",
-            save_total_limit=1,
-            load_best_model_at_end=options.keep_best,
-            metric_for_best_model="loss",
-            logging_strategy="epoch",
-            predict_with_generate=False,
-            generation_num_beams=options.num_beams,
-            use_cpu=True,
-            seed=options.seed,
-            report_to="none",
-            disable_tqdm=True,
-        )
-        trainer_class = LengthBucketSeq2SeqTrainer if options.group_by_length else Seq2SeqTrainer
-        trainer = trainer_class(
-            model=model,
-            args=arguments,
-            train_dataset=train_set,
-            eval_dataset=dataset(valid),
-            data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
-            processing_class=tokenizer,
-        )
-        train_runtime = trainer.train().metrics["train_runtime"]
-        # Epochs are compared by validation loss; only the kept model is scored on generated translations.
-        trainer.args.predict_with_generate = True
-        trainer.compute_metrics = compute_metrics
-        metrics = trainer.evaluate(dataset(test), metric_key_prefix="test")
-        losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-        metrics.update(first_train_loss=losses[0], last_train_loss=losses[-1], train_runtime=train_runtime)
-        metrics.update({f"word2vec_{item.side}_coverage": item.coverage for item in initialized})
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        shutil.rmtree(tmp / "checkpoints")
-        data = {
-            "name": data_name,
-            "languages": languages,
-            "train": len(train),
-            "valid": len(valid),
-            "test": len(test),
-            "source_tokens": sum(map(len, train_set["input_ids"])),
-            "target_tokens": sum(map(len, train_set["labels"])),
-        }
-        history = trainer.state.log_history
-        validation = [(entry["epoch"], entry["eval_loss"]) for entry in history if "eval_loss" in entry]
-        machine = describe_machine("cpu") + f", {torch.get_num_threads()} torch thread(s)"
         write_model_card(tmp, trained_card(trainer.model.config, options, data, metrics, validation, machine))
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
     logger.info("test metrics: %s", metrics)
     return metrics
 

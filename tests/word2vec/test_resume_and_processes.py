@@ -35,7 +35,10 @@ def pretrain(kjv_path, output, *extra):
     ]
 
 
+@pytest.mark.slow
 def test_kill_mid_epoch_then_resume_gives_the_uninterrupted_result(tmp_path, kjv_path):
+    """SIGKILL from outside at an arbitrary moment of the first epoch, on the whole KJV (the fast suite kills at
+    exact points on a small corpus: test_crash_word2vec.py)."""
     reference = tmp_path / "reference"
     subprocess.run(pretrain(kjv_path, reference), check=True, capture_output=True, timeout=600)
 
