@@ -22,7 +22,7 @@ import torch
 
 from hf_classic.errors import InputFileError
 from hf_classic.training.lm_trainer import TRAINING_STATE_FILE
-from hf_classic.training.transformer_pretraining import TransformerTrainer, build_tokenizer
+from hf_classic.training.transformer_pretraining import build_tokenizer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from lm_kill_driver import FAMILIES, MAX_STEPS, killed_run, train, transformer_arguments  # noqa: E402
@@ -72,6 +72,8 @@ class Runs:
         process = self.processes.Process(target=killed_run, args=arguments)
         process.start()
         process.join(timeout=300)
+        if process.is_alive():
+            process.kill()
         assert process.exitcode == -signal.SIGKILL, log.read_text()[-3000:]
 
     def resume_and_compare(self, family: str, checkpoint: Path) -> None:
@@ -131,7 +133,7 @@ def test_kill_while_writing_a_checkpoint_leaves_a_whole_one_and_resumes_to_the_u
     if moment in ("weights-written", "all-but-progress-written"):
         assert not (temporary / TRAINING_STATE_FILE).exists()
         with pytest.raises(InputFileError, match="is not a .* training checkpoint"):
-            TransformerTrainer.from_checkpoint(temporary, transformer_arguments("gpt", runs.corpus))
+            train(family, runs.corpus, runs.tokenizer(family), temporary, resume=True)
     else:
         assert steps_of(temporary) == 7 - steps  # the 4th checkpoint not renamed yet, or the 3rd swapped out
     runs.resume_and_compare(family, checkpoint)
