@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 
 from .hub import add_push_option, push_if_asked
 
@@ -89,6 +90,7 @@ def _pretrain(args: argparse.Namespace) -> None:
         save_pretrained_run(
             model, tokenizer, summary, args.output, overwrite=args.overwrite, card=trained_card(model.config, summary)
         )
+        shutil.rmtree(training.checkpoint_dir, ignore_errors=True)  # the run is done: its checkpoint is of no use
         logger.info("wrote %s: %s", args.output, json.dumps(summary.get("heldout", {})))
         push_if_asked(args, args.output)
 

@@ -3,8 +3,11 @@ every N seconds, and a resume that continues the run exactly where it stopped.
 
 A family's trainer subclasses `StreamingTrainer` and supplies `_batches(skip)` (this process's batches of one
 epoch, the first `skip` left out, regenerated identically on every call) and `_step(batch)` (one optimizer
-step). A checkpoint holds the model, tokenizer, optimizer, every process's torch random state and the progress
-(`TrainingState` as JSON); `restore` reads one back and refuses another corpus or another number of processes.
+step). A checkpoint holds the model, tokenizer, optimizer, every process's random states (torch CPU and CUDA,
+numpy, Python) and the progress (`TrainingState` as JSON); `restore` reads one back and refuses another corpus or
+another number of processes. A checkpoint folder is built beside its path, fsynced, and swapped in whole
+(`atomic_output_dir`): a run killed at any moment, even half-way through a checkpoint, leaves the previous
+checkpoint complete, and resuming it gives the model the uninterrupted run would have given.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from tqdm.auto import tqdm
 
 from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir
+from ..utils.durable import sync_directory, sync_tree
 from .checkpoints import JsonState, check_same_run, corpus_fingerprint
+from .random_state import capture_random_states, restore_random_states
 
 TRAINING_STATE_FILE = "training_state.json"
 TRAINING_SUMMARY_FILE = "training_summary.json"
@@ -73,24 +78,29 @@ class StreamingTrainer:
         return self.accelerator.unwrap_model(self.model)
 
     def restore(self, path: Path) -> None:
-        """Continue from the checkpoint folder `path`: progress, optimizer and this process's random state."""
+        """Continue from the checkpoint folder `path`: progress, optimizer and this process's random states."""
         self.state = self.state_class.from_json(path / TRAINING_STATE_FILE)
         check_same_run(path, self.state.corpus, self.args.corpus, self.state.processes, self.accelerator.num_processes)
         self.optimizer.load_state_dict(torch.load(path / OPTIMIZER_FILE, weights_only=True))
         random_states = torch.load(path / RANDOM_STATE_FILE, weights_only=True)
-        torch.set_rng_state(random_states[self.accelerator.process_index])
+        restore_random_states(random_states[self.accelerator.process_index])
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
-        """Write model, tokenizer, optimizer, every process's random state and progress to `path` (atomically)."""
-        random_states = self.accelerator.gather(torch.get_rng_state().unsqueeze(0).to(self.accelerator.device))
+        """Write model, tokenizer, optimizer, every process's random states and progress to `path`: built in a
+        temporary sibling, fsynced, then swapped in whole (the progress file is written last)."""
+        from accelerate.utils import gather_object
+
+        random_states = gather_object([capture_random_states()])
         if not self.accelerator.is_main_process:
             return
         with atomic_output_dir(path, overwrite=True) as tmp:
             self.unwrapped.save_pretrained(tmp)
             self.tokenizer.save_pretrained(tmp)
             torch.save(self.optimizer.state_dict(), tmp / OPTIMIZER_FILE)
-            torch.save(random_states.cpu(), tmp / RANDOM_STATE_FILE)
+            torch.save(random_states, tmp / RANDOM_STATE_FILE)
             self.state.to_json(tmp / TRAINING_STATE_FILE)
+            sync_tree(tmp)
+        sync_directory(Path(path).absolute().parent)
 
     def _batches(self, skip: int) -> Iterator[Any]:
         """This process's batches of the current epoch (`self.state.epoch`), the first `skip` left out."""
@@ -176,4 +186,6 @@ def save_pretrained_run(
         (tmp / TRAINING_SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         if card is not None:
             write_model_card(tmp, card)
+        sync_tree(tmp)
+    sync_directory(Path(output_dir).absolute().parent)
     return Path(output_dir)

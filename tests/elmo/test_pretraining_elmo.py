@@ -86,15 +86,18 @@ def test_resume_refuses_another_corpus(grammar_corpus, tmp_path):
         ElmoTrainer.from_checkpoint(checkpoint, arguments(other))
 
 
-def test_cli_pretrain_writes_a_model_that_auto_classes_load(grammar_corpus, tmp_path, monkeypatch):
+def test_cli_pretrain_writes_a_model_that_auto_classes_load_and_removes_its_checkpoint(
+    grammar_corpus, tmp_path, monkeypatch
+):
     monkeypatch.setattr(cli, "COMMAND_MODULES", ("hf_classic.commands.elmo",))
     output = tmp_path / "elmo"
     status = cli.main(
         ["pretrain", "elmo", "--corpus", str(grammar_corpus), "--output", str(output), "--lstm-dim", "32",
          "--projection-dim", "16", "--filters", "1x8,2x8", "--char-embedding-dim", "4", "--max-steps", "5",
-         "--heldout-lines", "50", "--batch-size", "8", "--no-progress"]
+         "--heldout-lines", "50", "--batch-size", "8", "--checkpoint-every", "0", "--no-progress"]
     )  # fmt: skip
     assert status == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["elmo"]  # the checkpoint is removed once done
     summary = json.loads((output / "training_summary.json").read_text())
     assert summary["steps"] == 5 and summary["heldout"]["sentences"] == 50 and summary["tokens_per_second"] > 0
     tokenizer, model = AutoTokenizer.from_pretrained(output), AutoModel.from_pretrained(output)
