@@ -175,3 +175,21 @@ def test_seq2seq_training_refuses_an_output_another_process_is_writing(tmp_path)
         release.set()
         holder.join(timeout=60)
     assert sorted(entry.name for entry in tmp_path.iterdir()) == []
+
+
+def test_an_overwrite_killed_between_its_two_renames_gets_its_old_output_back(tmp_path):
+    """Without renameat2 an overwrite renames the old output aside, then the new one in; a writer killed between
+    the two leaves only the `.old` folder, which the next writer of the path puts back instead of removing."""
+    path = tmp_path / "model"
+    aside = tmp_path / ".model.0123abcd.old"
+    aside.mkdir()
+    (aside / "a.txt").write_text("old")
+    half_written = tmp_path / ".model.4567cdef.tmp"
+    half_written.mkdir()
+    with pytest.raises(OutputExistsError, match="model"), atomic_output_dir(path):
+        pytest.fail("the writer must stop before writing: the put-back output exists")
+    assert (path / "a.txt").read_text() == "old"
+    assert [entry.name for entry in tmp_path.iterdir()] == ["model"]
+    with atomic_output_dir(path, overwrite=True) as tmp:
+        (tmp / "a.txt").write_text("new")
+    assert (path / "a.txt").read_text() == "new"

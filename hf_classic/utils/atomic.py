@@ -180,12 +180,20 @@ def _remove(path: Path) -> None:
 
 
 def remove_stale_temporaries(path: str | os.PathLike) -> list[Path]:
-    """Remove the temporaries of `path` that killed writers left behind; call it holding `output_lock(path)`."""
+    """Remove the temporaries of `path` that killed writers left behind; call it holding `output_lock(path)`.
+
+    Where `renameat2` is missing, an overwrite moves the old output aside (`.old`) before renaming the new one in;
+    a writer killed between the two leaves no `path` and a complete `.old`, which is put back, not removed.
+    """
     path = Path(path)
     if not path.parent.is_dir():
         return []
     pattern = re.compile(rf"\.{re.escape(path.name)}\.[0-9a-f]{{8}}\.(tmp|old)")
-    stale = [entry for entry in path.parent.iterdir() if pattern.fullmatch(entry.name)]
+    stale = sorted(entry for entry in path.parent.iterdir() if pattern.fullmatch(entry.name))
+    set_aside = [entry for entry in stale if entry.name.endswith(".old")]
+    if len(set_aside) == 1 and not (path.exists() or path.is_symlink()):
+        os.rename(set_aside[0], path)
+        stale.remove(set_aside[0])
     for entry in stale:
         _remove(entry)
     return stale
@@ -220,8 +228,8 @@ def _atomic_output(path: str | os.PathLike, overwrite: bool, directory: bool) ->
     path = check_output_free(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(path):
-        check_output_free(path, overwrite)
         remove_stale_temporaries(path)
+        check_output_free(path, overwrite)
         tmp = _new_temporary(path, directory)
         try:
             yield tmp
