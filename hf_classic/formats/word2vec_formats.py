@@ -9,7 +9,8 @@ Formats (floats are little-endian float32, words UTF-8 unless `encoding` says ot
 - `fasttext`: a `.vec` text file, or fastText's own binary model (read through gensim's
   `load_facebook_vectors`: the full word vectors, subword n-grams included).
 - `gensim`: a `KeyedVectors.save` / `Word2Vec.save` file. Those are Python pickles, so they are read through
-  gensim and only with an explicit `allow_pickle=True`.
+  gensim and only with an explicit `allow_pickle=True`, which runs any code the pickle contains (only for a
+  file you trust).
 
 Reading follows gensim's `KeyedVectors.load_word2vec_format`: `limit` reads the first rows only, words are
 decoded with `unicode_errors` ("strict" | "replace" | "ignore"), a word in a binary record loses leading
@@ -607,7 +608,9 @@ def read_word_vectors(
             "replace" or "ignore" (gensim's `unicode_errors`).
         encoding: the encoding of the words.
         vocab_file: word2vec.c `-save-vocab` file giving each word's count (gensim's `fvocab`).
-        allow_pickle: permit reading gensim's pickled model files.
+        allow_pickle: read a gensim save (`format="gensim"`) with gensim's loader. Such a file is a Python
+            pickle, and unpickling it runs any code the file contains: pass True only for a file you trust.
+            Without it, a pickle is refused with an `InputFileError` before any of it is unpickled.
         duplicates: "error" (default) or "first" (keep each word's first row, as gensim does).
         leading_zero_rows: zero rows allocated before the vectors in `padded_vectors`.
 
