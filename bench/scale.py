@@ -327,7 +327,8 @@ def report(vectors: dict | None, training: dict | None) -> str:
             "",
             "The vocabulary grows with the repeated corpus because of `min_count` (5): a word seen 1 to 4 times "
             "in the KJV is seen 10 to 40 times in ten copies. With the default cache, the encoded ids of the "
-            "corpus stay in memory between epochs (up to 512 MB; 4 bytes a token); with `--token-cache-mb 0` "
+            "corpus stay in memory between epochs (up to 512 MB; 2 bytes a token while the vocabulary has at most "
+            "65,536 ids, else 4); with `--token-cache-mb 0` "
             "the corpus is streamed again each epoch.",
             "",
         ]
