@@ -36,7 +36,12 @@ def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unicode-errors", choices=UNICODE_ERRORS, default="strict", help="undecodable word bytes")
     parser.add_argument("--encoding", default="utf-8", help="encoding of the words (default utf-8)")
     parser.add_argument("--vocab-file", help="word2vec.c -save-vocab file with the word counts")
-    parser.add_argument("--allow-pickle", action="store_true", help="allow reading gensim's pickled model files")
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read a gensim save (.model, .kv): it is a Python pickle, and loading it runs any code the file "
+        "contains; use it only for a file you trust (without it, such a file is refused unread)",
+    )
     parser.add_argument(
         "--duplicates", choices=DUPLICATES, default="error", help="a repeated word: error, or keep its first row"
     )

@@ -62,6 +62,12 @@ def _check_special_tokens(table: WordVectorTable) -> None:
 
 def table_to_model(table: WordVectorTable) -> tuple[Word2VecModel, Word2VecTokenizer]:
     """A `Word2VecModel` and its tokenizer holding `table`'s vectors (sharing its memory when padded for them)."""
+    return vectors_to_model(table), words_to_tokenizer(table.words, table.counts, table.path)
+
+
+def vectors_to_model(table: WordVectorTable) -> Word2VecModel:
+    """A `Word2VecModel` whose embeddings `(2 + n, dim)` are `table.padded_vectors` itself when the table was read
+    with two leading zero rows (no copy), else a padded copy."""
     _check_special_tokens(table)
     padded = table.padded_vectors
     if table.leading_zero_rows != SPECIAL_ROWS:
@@ -83,10 +89,15 @@ def table_to_model(table: WordVectorTable) -> tuple[Word2VecModel, Word2VecToken
     with torch.device("meta"):
         model = Word2VecModel(config)
     model.embeddings.weight = nn.Parameter(torch.from_numpy(padded))
-    tokenizer = tokenizer_in_file_order(table.words, table.counts)
-    if len(tokenizer) != config.vocab_size:
-        raise InputFileError(f"{table.path}: {len(table)} words gave a vocabulary of {len(tokenizer) - SPECIAL_ROWS}")
-    return model, tokenizer
+    return model
+
+
+def words_to_tokenizer(words: list[str], counts: np.ndarray | None, path: Path) -> Word2VecTokenizer:
+    """`tokenizer_in_file_order`, checked to give every word its own id (`path` names the file in the error)."""
+    tokenizer = tokenizer_in_file_order(words, counts)
+    if len(tokenizer) != SPECIAL_ROWS + len(words):
+        raise InputFileError(f"{path}: {len(words)} words gave a vocabulary of {len(tokenizer) - SPECIAL_ROWS}")
+    return tokenizer
 
 
 def convert_word_vectors(
@@ -122,12 +133,17 @@ def convert_word_vectors(
     )
     if table.counts is None:
         logger.warning("%s: no vocabulary file, so word counts are unknown and saved as 0", table.path)
-    model, tokenizer = table_to_model(table)
+    card = converted_card(table, limit)
+    model = vectors_to_model(table)
+    words, counts, path, shape = table.words, table.counts, table.path, table.vectors.shape
+    del table
     with atomic_output_dir(output_dir, overwrite) as tmp:
         model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        write_model_card(tmp, converted_card(table, limit))
-    logger.info("%s: %d vectors of dimension %d saved to %s", table.path, len(table), table.vector_size, output_dir)
+        # The matrix is freed before the tokenizer is built, so the two never add up in the peak memory.
+        del model
+        words_to_tokenizer(words, counts, path).save_pretrained(tmp)
+        write_model_card(tmp, card)
+    logger.info("%s: %d vectors of dimension %d saved to %s", path, *shape, output_dir)
     return Path(output_dir)
 
 
@@ -208,4 +224,6 @@ __all__ = [
     "model_word_vectors",
     "table_to_model",
     "tokenizer_in_file_order",
+    "vectors_to_model",
+    "words_to_tokenizer",
 ]
