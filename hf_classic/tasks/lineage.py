@@ -61,11 +61,11 @@ class LineageOptions:
     task_data: dict[str, str] = field(default_factory=dict)
     minutes_per_model: float = 8.0
     corpus_lines: int | None = None
-    train_examples: int = 2000
+    train_examples: int = 3000
     eval_examples: int = 500
-    epochs: float = 1.0
+    epochs: float = 3.0
     max_steps: int | None = None
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     seed: int = 1
 
     @classmethod
