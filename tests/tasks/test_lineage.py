@@ -45,7 +45,9 @@ def test_missing_task_data_fails_before_any_pre_training(tmp_path, capsys, caplo
     caplog.set_level(logging.INFO, logger="hf_classic.tasks.lineage")
     missing = tmp_path / "no-brown.tgz"
     output = tmp_path / "lineage"
-    status = main(["lineage", "--quick", "--output", str(output), "--tagging-data", str(missing)])
+    status = main(
+        ["lineage", "--quick", "--output", str(output), "--tasks", "pairs", "tagging", "--tagging-data", str(missing)]
+    )
     assert status == 2
     assert str(missing) in capsys.readouterr().err
     assert not [record for record in caplog.records if "pre-training" in record.getMessage()]
