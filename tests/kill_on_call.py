@@ -11,10 +11,13 @@ test hook in the package. SIGKILL cannot be caught: no `finally`, no `atexit`, n
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import io
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -46,6 +49,21 @@ def wrap(target: str, kill_on: int, when: str) -> None:
         return result
 
     setattr(owner, name, killing)
+
+
+def run_cli(args: list[str], kill: tuple[str, int, str] | None = None) -> subprocess.CompletedProcess:
+    """`hf-classic ARGS` in this process; with `kill=(target, n, when)` in a fresh process that kills itself on the
+    nth call of target. (Uninterrupted and resumed runs read all they need from their arguments and the disk, so
+    running them here only saves the start-up of a process.)"""
+    if kill is None:
+        from hf_classic import cli
+
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            status = cli.main(args)
+        return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
+    command = [sys.executable, str(Path(__file__).resolve()), *map(str, kill), "--", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 if __name__ == "__main__":

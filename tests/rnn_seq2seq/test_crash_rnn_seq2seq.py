@@ -8,43 +8,26 @@ weights, the kept (best) epoch and the test loss are equal. Not equal: the logge
 interrupted epoch, which transformers averages over the steps run since the resume only.
 """
 
-import contextlib
-import io
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from kill_on_call import run_cli
 from safetensors.numpy import load_file
 
-from hf_classic import cli
 from hf_classic.errors import InputFileError
 from hf_classic.training.rnn_seq2seq_translation import TranslationTraining, run_record, train_translation
 
 DATA = Path(__file__).parents[1] / "fixtures" / "rnn_seq2seq"
-KILL_ON_CALL = Path(__file__).resolve().parents[1] / "kill_on_call.py"
 STEPS_PER_EPOCH = 9  # 560 training pairs in batches of 64
 OPTIONS = ["--source", str(DATA / "django.en"), "--target", str(DATA / "django.fr"), "--valid-size", "20"]
 OPTIONS += ["--test-size", "20", "--embedding-size", "16", "--hidden-size", "32", "--epochs", "2", "--batch-size", "64"]
 OPTIONS += ["--num-beams", "1", "--dropout", "0.3", "--checkpoint-every", "0"]
 TRAINING_STEP = "transformers.trainer:Trainer.training_step"
 SAVE_STATE = "transformers.trainer_callback:TrainerState.save_to_json"
-
-
-def run_cli(args: list[str], kill: tuple[str, int, str] | None = None) -> subprocess.CompletedProcess:
-    """`hf-classic ARGS` in this process; with `kill=(target, n, when)` in a fresh process that kills itself on the
-    nth call of target. (Uninterrupted and resumed runs read all they need from their arguments and the disk, so
-    running them here only saves the start-up of a process.)"""
-    if kill is None:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            status = cli.main(args)
-        return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
-    command = [sys.executable, str(KILL_ON_CALL), *map(str, kill), "--", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 def train_args(output: Path, *extra: str) -> list[str]:

@@ -6,22 +6,17 @@ words done, and a checkpoint holds everything else the rest of the run depends o
 so equality is exact. The torch kernel on the CPU seeds its generator the same way and is exact too.
 """
 
-import contextlib
-import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from kill_on_call import run_cli
 from safetensors.numpy import load_file
 
-from hf_classic import cli
 from hf_classic.data import KJV_CORPUS, data_path
 from hf_classic.training.corpus import stream_line_batches
 
-KILL_ON_CALL = Path(__file__).resolve().parents[1] / "kill_on_call.py"
 BLOCKS_PER_EPOCH = 20
 OPTIONS = ["--workers", "1", "--epochs", "2", "--vector-size", "16", "--block-lines", "50", "--min-count", "2"]
 OPTIONS += ["--no-progress", "--checkpoint-every", "0"]
@@ -31,19 +26,6 @@ KERNELS["torch"] = "hf_classic.training.word2vec_torch:train_block"
 
 def pretrain_args(corpus: Path, output: Path, *extra: str) -> list[str]:
     return ["pretrain", "word2vec", "--corpus", str(corpus), "--output", str(output), *OPTIONS, *extra]
-
-
-def run_cli(args: list[str], kill: tuple[str, int, str] | None = None) -> subprocess.CompletedProcess:
-    """`hf-classic ARGS` in this process; with `kill=(target, n, when)` in a fresh process that kills itself on the
-    nth call of target. (Uninterrupted and resumed runs read all they need from their arguments and the disk, so
-    running them here only saves the start-up of a process.)"""
-    if kill is None:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            status = cli.main(args)
-        return subprocess.CompletedProcess(args, status, stdout.getvalue(), stderr.getvalue())
-    command = [sys.executable, str(KILL_ON_CALL), *map(str, kill), "--", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
