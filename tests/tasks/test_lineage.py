@@ -4,14 +4,11 @@ import json
 import logging
 from pathlib import Path
 
-import pytest
-
 from hf_classic.cli import main
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tasks"
 
 
-@pytest.mark.slow
 def test_quick_lineage_runs_every_generation_on_every_task(tmp_path, capsys):
     output = tmp_path / "lineage"
     argv = [
