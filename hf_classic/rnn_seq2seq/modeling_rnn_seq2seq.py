@@ -133,12 +133,29 @@ class RnnEncoder(nn.Module):
         )
 
 
+@dataclass
+class AttentionMemory:
+    """What one decoder pass attends over, prepared once for all its steps (`RnnAttention.memory`).
+
+    Args:
+        keys: `(batch, src_len, hidden)` encoder outputs `h_j`, averaged into the context.
+        scored_keys: `(batch, src_len, hidden)` the form of `h_j` the scores read: `h_j` (dot, general),
+            `h_j / |h_j|` (cosine), `W_k h_j` (concat, bahdanau).
+        padding: `(batch, 1, src_len)` bool, True at padded source positions.
+    """
+
+    keys: torch.Tensor
+    scored_keys: torch.Tensor
+    padding: torch.Tensor
+
+
 class RnnAttention(nn.Module):
     """Scores, weights, context and attentional state of one decoder step (or of many at once).
 
     `score(q, h_j)`: dot `qᵀh_j`; general `(W_q q)ᵀh_j`; concat and bahdanau `vᵀ tanh(W_q q + b_q + W_k h_j)`;
     cosine `qᵀh_j / (|q| |h_j|)`. Weights `a = softmax(score)` with padded positions at -inf, context
-    `c = Σ_j a_j h_j`, attentional state `h̃ = f(W_c [c; s] + b_c)`.
+    `c = Σ_j a_j h_j`, attentional state `h̃ = f(W_c [c; s] + b_c)`. The parts that depend on the source only
+    (`W_k h_j`, `|h_j|`, the padding) are computed once per decoder pass (`memory`), not once per step.
     """
 
     def __init__(self, config: RnnSeq2SeqConfig):
@@ -156,25 +173,31 @@ class RnnAttention(nn.Module):
         self.output_proj = nn.Linear(2 * hidden, hidden, bias=config.attention_output_bias)
         self.activation = torch.tanh if config.attention_output_activation == "tanh" else nn.Identity()
 
-    def scores(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        """`query (batch, tgt, hidden)`, `keys (batch, src, hidden)` → `e (batch, tgt, src)`."""
-        if self.score == "dot":
-            return torch.bmm(query, keys.transpose(1, 2))
-        if self.score == "general":
-            return torch.bmm(self.query_proj(query), keys.transpose(1, 2))
+    def memory(self, keys: torch.Tensor, source_mask: torch.Tensor) -> AttentionMemory:
+        """`keys (batch, src, hidden)` and `source_mask (batch, src)` (1 = real token) prepared for `forward`."""
+        scored_keys = keys
         if self.score == "cosine":
-            return torch.bmm(F.normalize(query, dim=-1), F.normalize(keys, dim=-1).transpose(1, 2))
-        combined = self.query_proj(query).unsqueeze(2) + self.key_proj(keys).unsqueeze(1)
-        return self.v(torch.tanh(combined)).squeeze(-1)
+            scored_keys = F.normalize(keys, dim=-1)
+        elif self.score == "concat":
+            scored_keys = self.key_proj(keys)
+        return AttentionMemory(keys, scored_keys, ~source_mask.bool().unsqueeze(1))
 
-    def forward(
-        self, query: torch.Tensor, keys: torch.Tensor, source_mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """`query (batch, tgt, hidden)`, `keys (batch, src, hidden)`, `source_mask (batch, src)` (1 = real token)
-        → `context (batch, tgt, hidden)`, `weights (batch, tgt, src)` (rows sum to 1, 0 on padding)."""
-        scores = self.scores(query, keys).masked_fill(~source_mask.bool().unsqueeze(1), float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
-        return torch.bmm(weights, keys), weights
+    def scores(self, query: torch.Tensor, memory: AttentionMemory) -> torch.Tensor:
+        """`query (batch, tgt, hidden)` → `e (batch, tgt, src)`."""
+        if self.score == "concat":
+            combined = self.query_proj(query).unsqueeze(2) + memory.scored_keys.unsqueeze(1)
+            return self.v(torch.tanh(combined)).squeeze(-1)
+        if self.score == "general":
+            query = self.query_proj(query)
+        elif self.score == "cosine":
+            query = F.normalize(query, dim=-1)
+        return torch.bmm(query, memory.scored_keys.transpose(1, 2))
+
+    def forward(self, query: torch.Tensor, memory: AttentionMemory) -> tuple[torch.Tensor, torch.Tensor]:
+        """`query (batch, tgt, hidden)` → `context (batch, tgt, hidden)`, `weights (batch, tgt, src)` (rows sum to
+        1, 0 on padding)."""
+        weights = torch.softmax(self.scores(query, memory).masked_fill(memory.padding, float("-inf")), dim=-1)
+        return torch.bmm(weights, memory.keys), weights
 
     def attentional_state(self, context: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """`h̃ = f(W_c [c; s] + b_c)`, shapes `(..., hidden)`."""
@@ -255,26 +278,26 @@ class RnnDecoder(nn.Module):
         source_mask: torch.Tensor,
         state: RnnState,
     ) -> tuple[torch.Tensor, torch.Tensor | None, RnnState]:
-        keys = encoder_outputs.last_hidden_state
         embeds = self.dropout(inputs_embeds)
         kind = self.config.attention
         if kind == "none":
             context = encoder_outputs.final_hidden_state[:, -1:].expand(-1, embeds.shape[1], -1)
             outputs, state = self.run_rnn(torch.cat([embeds, context], dim=-1), state)
             return self.dropout(self.attention.attentional_state(context, outputs)), None, state
+        memory = self.attention.memory(encoder_outputs.last_hidden_state, source_mask)
         if kind != "bahdanau" and not self.config.input_feeding:
             outputs, state = self.run_rnn(embeds, state)
-            context, weights = self.attention(outputs, keys, source_mask)
+            context, weights = self.attention(outputs, memory)
             return self.dropout(self.attention.attentional_state(context, outputs)), weights, state
         attentional, all_weights = [], []
         for step in range(embeds.shape[1]):
             if kind == "bahdanau":
-                context, weights = self.attention(state[0][-1].unsqueeze(1), keys, source_mask)
+                context, weights = self.attention(state[0][-1].unsqueeze(1), memory)
                 output, state = self.step_rnn(torch.cat([embeds[:, step : step + 1], context], dim=-1), state)
             else:
                 feed = state[2].unsqueeze(1)
                 output, state = self.step_rnn(torch.cat([embeds[:, step : step + 1], feed], dim=-1), state)
-                context, weights = self.attention(output, keys, source_mask)
+                context, weights = self.attention(output, memory)
             h_tilde = self.dropout(self.attention.attentional_state(context, output))
             if self.config.input_feeding:
                 state = (state[0], state[1], h_tilde.squeeze(1))

@@ -298,6 +298,12 @@ def _train_translation(
         encoded = tokenizer([s for s, _ in pairs], text_target=[t for _, t in pairs])
         return Dataset.from_dict(dict(encoded))
 
+    def by_length(data):
+        """`data` ordered by (source, target) length, for passes that give a loss only (validation): batches of
+        similar lengths have little padding to run, as in OpenNMT-py's validation."""
+        lengths = zip(map(len, data["input_ids"]), map(len, data["labels"]), strict=True)
+        return data.select(sorted(range(len(data)), key=list(lengths).__getitem__))
+
     def compute_metrics(prediction):
         """Scores of the test translations against the test references as written (not as decoded label ids,
         which would show `<unk>` for words outside the target vocabulary). Evaluation keeps the data order."""
@@ -320,7 +326,7 @@ def _train_translation(
         per_device_eval_batch_size=64,
         learning_rate=options.learning_rate,
         lr_scheduler_type="constant",
-        optim="adamw_torch",
+        optim="adamw_torch_fused",
         weight_decay=0.0,
         eval_strategy="epoch",
         save_strategy="epoch",
@@ -342,7 +348,7 @@ def _train_translation(
         model=model,
         args=arguments,
         train_dataset=train_set,
-        eval_dataset=dataset(valid),
+        eval_dataset=by_length(dataset(valid)),
         data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
         processing_class=tokenizer,
         callbacks=callbacks,
