@@ -13,7 +13,7 @@ import sys
 
 from ..errors import HfClassicError, InputFileError
 from ..utils.atomic import atomic_output_file, check_output_free
-from ..utils.files import existing_dir
+from ..utils.files import existing_dir, loading_folder
 from .rnn_seq2seq import add_generation_arguments, run_attention_map
 
 logger = logging.getLogger(__name__)
@@ -36,21 +36,17 @@ def folder_model_type(model_dir: str) -> str:
     from transformers import AutoConfig
 
     existing_dir(model_dir)
-    try:
+    with loading_folder(model_dir):
         return AutoConfig.from_pretrained(model_dir).model_type
-    except (OSError, ValueError, KeyError) as error:
-        raise InputFileError(f"{model_dir}: not a loadable model directory ({error})") from error
 
 
 def load_with_attention(model_dir: str):
     """`(model, tokenizer)` of a native transformer folder, with the eager attention that returns weights."""
     from transformers import AutoModel, AutoTokenizer
 
-    try:
+    with loading_folder(model_dir, "cannot load with eager attention"):
         model = AutoModel.from_pretrained(model_dir, attn_implementation="eager")
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    except (OSError, ValueError, KeyError) as error:
-        raise InputFileError(f"{model_dir}: cannot load with eager attention ({error})") from error
     return model.eval(), tokenizer
 
 

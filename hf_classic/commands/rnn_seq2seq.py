@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..errors import InputFileError
 from ..utils.atomic import atomic_output_file, check_output_free
-from ..utils.files import existing_dir, existing_file
+from ..utils.files import existing_dir, existing_file, loading_folder
 from .hub import add_push_option, push_if_asked
 
 logger = logging.getLogger(__name__)
@@ -30,11 +30,9 @@ def load_model(model_dir: str):
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     existing_dir(model_dir)
-    try:
+    with loading_folder(model_dir):
         model = AutoModelForSeq2SeqLM.from_pretrained(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    except (OSError, ValueError) as error:
-        raise InputFileError(f"{model_dir}: not a loadable model directory ({error})") from error
     if getattr(model.config, "model_type", None) != "rnn_seq2seq":
         raise InputFileError(f"{model_dir}: model_type is {model.config.model_type!r}, not 'rnn_seq2seq'")
     return model.eval(), tokenizer

@@ -13,9 +13,8 @@ import json
 import logging
 import sys
 
-from ..errors import InputFileError
 from ..utils.atomic import atomic_output_file, check_output_free
-from ..utils.files import existing_dir
+from ..utils.files import existing_dir, loading_folder
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +24,9 @@ def load_any_model(model_dir: str):
     from transformers import AutoModel, AutoTokenizer
 
     existing_dir(model_dir)
-    try:
+    with loading_folder(model_dir):
         model = AutoModel.from_pretrained(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    except (OSError, ValueError, KeyError) as error:
-        raise InputFileError(f"{model_dir}: not a loadable model directory ({error})") from error
     return model.eval(), tokenizer
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from ..errors import InputFileError
 from ..hub import CardContent, write_model_card
 from ..utils.atomic import atomic_output_dir, atomic_output_file, check_output_free
-from ..utils.files import existing_dir
+from ..utils.files import existing_dir, loading_folder
 from ..word2vec import Word2VecConfig, Word2VecModel, Word2VecTokenizer
 from ..word2vec.tokenization_word2vec import PAD_TOKEN, UNK_TOKEN, build_backend
 from .word2vec_formats import WordVectorTable, read_word_vectors, write_word_vectors
@@ -180,11 +180,9 @@ def model_word_vectors(model_dir: str | os.PathLike) -> WordVectorTable:
     from transformers import AutoModel, AutoTokenizer
 
     model_dir = existing_dir(model_dir)
-    try:
+    with loading_folder(model_dir):
         model = AutoModel.from_pretrained(model_dir)
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    except (OSError, ValueError) as error:
-        raise InputFileError(f"{model_dir}: not a loadable model directory: {error}") from error
     embeddings = model.get_input_embeddings().weight.detach().float().cpu().numpy()
     special = set(tokenizer.all_special_ids)
     ids = np.array([index for index in range(len(tokenizer)) if index not in special], dtype=np.int64)

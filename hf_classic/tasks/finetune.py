@@ -35,7 +35,7 @@ from ..errors import HfClassicError, InputFileError
 from ..heads.task_heads import IGNORE_INDEX, validate_task_head
 from ..hub import write_model_card
 from ..utils.atomic import atomic_output_dir, check_output_free
-from ..utils.files import existing_dir
+from ..utils.files import existing_dir, loading_folder
 from .data import TASKS, load_task_data
 from .metrics import label_metrics, majority_label_metrics, majority_tag_metrics, tag_metrics
 
@@ -118,10 +118,8 @@ def model_family(model_dir: str | os.PathLike) -> str:
     from transformers import AutoConfig
 
     existing_dir(model_dir, "pre-trained model directory")
-    try:
+    with loading_folder(model_dir):
         model_type = AutoConfig.from_pretrained(model_dir).model_type
-    except (OSError, ValueError) as error:
-        raise InputFileError(f"{model_dir}: not a loadable model directory ({error})") from error
     if model_type not in FAMILIES:
         raise InputFileError(
             f"{model_dir}: model_type is {model_type!r}; expected one of {', '.join(FAMILIES)} (a word2vec, ELMo, "

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import InputFileError
+from ..errors import HfClassicError, InputFileError
 
 
 def existing_file(path: str | os.PathLike, what: str = "input file") -> Path:
@@ -26,3 +28,16 @@ def existing_dir(path: str | os.PathLike, what: str = "model directory") -> Path
     if not path.is_dir():
         raise InputFileError(f"{path}: {what} does not exist or is not a directory")
     return path
+
+
+@contextmanager
+def loading_folder(path: str | os.PathLike, problem: str = "not a loadable model directory") -> Iterator[None]:
+    """Turn what transformers raises on a damaged or foreign model folder into one `InputFileError` that names
+    the folder: `OSError` (missing or unreadable files), `ValueError` and `KeyError` (unknown or bad entries) and
+    `TypeError` (config values of the wrong type, e.g. a malformed `auto_map`). Our own errors pass unchanged."""
+    try:
+        yield
+    except HfClassicError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputFileError(f"{path}: {problem} ({error})") from error

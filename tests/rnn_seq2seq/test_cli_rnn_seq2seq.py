@@ -58,6 +58,21 @@ def test_bad_checkpoint_is_exit_status_2_and_writes_nothing(tmp_path, run, capsy
     assert [path.name for path in tmp_path.iterdir()] == ["bad.pt"]
 
 
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("auto_map", 5), ("auto_map", {"AutoConfig": 5}), ("architectures", 5), ("hidden_size", "wide")],
+)
+def test_malformed_config_values_are_exit_status_2_naming_the_folder(converted, tmp_path, run, capsys, key, value):
+    config_file = converted / "config.json"
+    config = json.loads(config_file.read_text(encoding="utf-8"))
+    config[key] = value
+    config_file.write_text(json.dumps(config), encoding="utf-8")
+    status = run("translate", "seq2seq", converted, "--input", ONMT / "src.txt", "--output", tmp_path / "out.txt")
+    assert status == cli.EXIT_BAD_INPUT
+    assert f"{converted}: not a loadable model directory" in capsys.readouterr().err
+    assert not (tmp_path / "out.txt").exists()
+
+
 def test_attention_map_writes_a_png_of_target_rows_over_source_columns(converted, tmp_path, run):
     sentence = "select all pages in listing"
     picture = tmp_path / "map.png"
