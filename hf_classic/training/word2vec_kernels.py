@@ -250,12 +250,13 @@ def _train_range(
                 for j in range(low, high):
                     if j == i:
                         continue
+                    # The context row is the hidden layer itself (as in word2vec.c and gensim): `_predict` only
+                    # reads it, and its update is added once the prediction is done.
                     row = input_vectors[kept[j]]
                     for k in range(dim):
-                        hidden[k] = row[k]
                         hidden_error[k] = 0.0
                     loss, state = _predict(
-                        hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
+                        row, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
                     )
                     loss_sum += loss
                     loss_terms += 1

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from huggingface_hub.errors import StrictDataclassError
+
 from ..errors import HfClassicError, InputFileError
 
 
@@ -33,11 +35,12 @@ def existing_dir(path: str | os.PathLike, what: str = "model directory") -> Path
 @contextmanager
 def loading_folder(path: str | os.PathLike, problem: str = "not a loadable model directory") -> Iterator[None]:
     """Turn what transformers raises on a damaged or foreign model folder into one `InputFileError` that names
-    the folder: `OSError` (missing or unreadable files), `ValueError` and `KeyError` (unknown or bad entries) and
-    `TypeError` (config values of the wrong type, e.g. a malformed `auto_map`). Our own errors pass unchanged."""
+    the folder: `OSError` (missing or unreadable files), `ValueError` and `KeyError` (unknown or bad entries),
+    `StrictDataclassError` (a config value our configs reject) and `TypeError` (a value of the wrong type where
+    transformers reads it, e.g. a malformed `auto_map`). Our own errors pass unchanged."""
     try:
         yield
     except HfClassicError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, StrictDataclassError) as error:
         raise InputFileError(f"{path}: {problem} ({error})") from error
