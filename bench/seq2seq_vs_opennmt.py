@@ -33,13 +33,14 @@ Aligned, side by side (OpenNMT-py option / ours):
   (`-max_length 50 -max_length_ratio 0` / `max_new_tokens=50`), no `<unk>` replacement; `<unk>` is kept in
   both engines' output and scored as written.
 - seeds: each seed is given to both engines (`seed` / `Seq2SeqTrainingArguments.seed`); the data split is fixed.
-- validation: the validation loss after every epoch (`valid_steps` = updates per epoch / `eval_strategy="epoch"`),
-  batches of 64 sentences. Left over: we also save a checkpoint every epoch, OpenNMT-py once at the end.
+- validation and checkpoints: the validation loss and a checkpoint (weights and optimiser state, the last one
+  kept) after every epoch (`valid_steps`, `save_checkpoint_steps` = updates per epoch, `keep_checkpoint 1` /
+  `eval_strategy`, `save_strategy="epoch"`, `save_total_limit=1`); validation batches of 64 sentences.
 
 Measured for each seed (the engines alternate which trains first): training target tokens/s (the target tokens
 of all updates, `</s>` included, over the training time: the last elapsed time OpenNMT-py's trainer reports,
-`Seq2SeqTrainer`'s train_runtime for us; ours holds every epoch's validation, OpenNMT-py's all but the last,
-which comes after its last report), test BLEU/chrF (sacrebleu on normalised text, same references) of each
+`Seq2SeqTrainer`'s train_runtime for us; ours holds every epoch's validation and checkpoint, OpenNMT-py's all
+but the last, which come after its last report), test BLEU/chrF (sacrebleu on normalised text, same references) of each
 engine's own model, and its test perplexity on the reference tokens that are in the training vocabulary, computed
 by our code for both (OpenNMT-py's model converted; its own `GOLD PPL` is per sentence, not per token). Once,
 on the first seed's OpenNMT-py model (converted for us: the same weights), beam-5 translation sentences/s of
@@ -96,7 +97,8 @@ def onmt_config(data: Path, work: Path, args, steps: int, seed: int, train_pairs
             "valid": {"path_src": str(data / "valid.en"), "path_tgt": str(data / "valid.fr")},
         },
         "save_model": str(work / "model"),
-        "save_checkpoint_steps": steps,
+        "save_checkpoint_steps": -(-train_pairs // 32),
+        "keep_checkpoint": 1,
         "train_steps": steps,
         "valid_steps": -(-train_pairs // 32),
         "report_every": 20,
