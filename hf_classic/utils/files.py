@@ -9,7 +9,7 @@ from pathlib import Path
 
 from huggingface_hub.errors import StrictDataclassError
 
-from ..errors import HfClassicError, InputFileError
+from ..errors import InputFileError
 
 
 def existing_file(path: str | os.PathLike, what: str = "input file") -> Path:
@@ -37,10 +37,9 @@ def loading_folder(path: str | os.PathLike, problem: str = "not a loadable model
     """Turn what transformers raises on a damaged or foreign model folder into one `InputFileError` that names
     the folder: `OSError` (missing or unreadable files), `ValueError` and `KeyError` (unknown or bad entries),
     `StrictDataclassError` (a config value our configs reject) and `TypeError` (a value of the wrong type where
-    transformers reads it, e.g. a malformed `auto_map`). Our own errors pass unchanged."""
+    transformers reads it, e.g. a malformed `auto_map`). Our own errors (ValueErrors) are wrapped too, so that the
+    message names the folder as well as the file or key."""
     try:
         yield
-    except HfClassicError:
-        raise
     except (OSError, ValueError, KeyError, TypeError, StrictDataclassError) as error:
         raise InputFileError(f"{path}: {problem} ({error})") from error

@@ -60,7 +60,13 @@ def test_bad_checkpoint_is_exit_status_2_and_writes_nothing(tmp_path, run, capsy
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("auto_map", 5), ("auto_map", {"AutoConfig": 5}), ("hidden_size", "wide"), ("num_layers", None)],
+    [
+        ("auto_map", 5),
+        ("auto_map", {"AutoConfig": 5}),
+        ("hidden_size", "wide"),
+        ("num_layers", None),
+        ("attention", "sideways"),
+    ],
 )
 def test_malformed_config_values_are_exit_status_2_naming_the_folder(converted, tmp_path, run, capsys, key, value):
     config_file = converted / "config.json"
