@@ -70,6 +70,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
     run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
     run.add_argument(
+        "--merge-lines",
+        type=int,
+        default=1024,
+        help="several processes: lines of the corpus between two merges of the processes' updates",
+    )
+    run.add_argument(
         "--token-cache-mb",
         type=int,
         default=512,
@@ -138,6 +144,7 @@ def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, o
         checkpoint_dir=str(checkpoint_dir),
         checkpoint_every_seconds=args.checkpoint_every,
         block_lines=args.block_lines,
+        merge_lines=args.merge_lines,
         token_cache_bytes=args.token_cache_mb * 2**20,
         device=args.device,
         backend=args.backend,

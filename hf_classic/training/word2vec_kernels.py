@@ -265,8 +265,104 @@ def _train_range(
     return effective, loss_sum, loss_terms
 
 
+@numba.njit(inline="always")
+def _thread_state(seed, thread):
+    """The random state a thread starts from."""
+    return np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(thread + 1) * np.uint64(1442695040888963407)
+
+
+@numba.njit(cache=True)
+def _longest(sentence_starts):
+    longest = 0
+    for s in range(len(sentence_starts) - 1):
+        longest = max(longest, sentence_starts[s + 1] - sentence_starts[s])
+    return longest
+
+
+@numba.njit(nogil=True, cache=True)
+def _train_one_thread(
+    input_vectors,
+    output_vectors,
+    node_vectors,
+    tokens,
+    sentence_starts,
+    keep_probability,
+    noise_probability,
+    noise_alias,
+    codes,
+    points,
+    lengths,
+    cbow,
+    cbow_mean,
+    window,
+    shrink_windows,
+    negative,
+    alpha_start,
+    alpha_end,
+    words_before,
+    total_words,
+    seed,
+):
+    """`train_sentences` on the calling thread: the same result as one thread of `_train_threads`."""
+    return _train_range(
+        input_vectors,
+        output_vectors,
+        node_vectors,
+        tokens,
+        sentence_starts,
+        0,
+        len(sentence_starts) - 1,
+        keep_probability,
+        noise_probability,
+        noise_alias,
+        codes,
+        points,
+        lengths,
+        cbow,
+        cbow_mean,
+        window,
+        shrink_windows,
+        negative,
+        alpha_start,
+        alpha_end,
+        words_before,
+        total_words,
+        _thread_state(seed, 0),
+        _longest(sentence_starts),
+    )
+
+
+def train_sentences(*arguments):
+    """`train_sentences(input_vectors, output_vectors, node_vectors, tokens, sentence_starts, keep_probability,
+    noise_probability, noise_alias, codes, points, lengths, cbow, cbow_mean, window, shrink_windows, negative,
+    alpha_start, alpha_end, words_before, total_words, seed, n_threads)`.
+
+    Train on a block of sentences with `n_threads` Hogwild threads; return `(effective_words, loss_sum,
+    loss_terms)` (words kept after subsampling, and the summed loss over that many predictions).
+
+    Args:
+        input_vectors: `(vocab, dim)` float32, updated in place (as are the two below).
+        output_vectors: `(vocab, dim)` negative-sampling weights, or `(0, dim)` when unused.
+        node_vectors: `(vocab, dim)` hierarchical-softmax weights, or `(0, dim)` when unused.
+        tokens: `(n,)` int32 ids of all sentences, concatenated; `sentence_starts (s + 1,)` their bounds.
+        keep_probability: `(vocab,)` subsampling keep probability; noise_probability, noise_alias: `(vocab,)` the
+            alias table of the noise distribution (`alias_table`); codes, points `(vocab, depth)`, lengths
+            `(vocab,)`: the Huffman tree.
+        alpha_start, alpha_end, words_before, total_words: the learning rate falls linearly from
+            `alpha_start` to `alpha_end` as `words_before + (words before this sentence)` goes to `total_words`.
+
+    One thread runs on the calling thread, outside numba's thread pool: an idle OpenMP pool keeps spinning
+    after a parallel region, which starves whatever shares the cores (the other processes of an `accelerate
+    launch` and their all-reduces, which were twice as slow beside it).
+    """
+    *rest, n_threads = arguments
+    if n_threads == 1:
+        return _train_one_thread(*rest)
+    return _train_threads(*arguments)
+
+
 @numba.njit(parallel=True, nogil=True, cache=True)
-def train_sentences(
+def _train_threads(
     input_vectors,
     output_vectors,
     node_vectors,
@@ -290,31 +386,14 @@ def train_sentences(
     seed,
     n_threads,
 ):
-    """Train on a block of sentences with `n_threads` Hogwild threads; return `(effective_words, loss_sum,
-    loss_terms)` (words kept after subsampling, and the summed loss over that many predictions).
-
-    Args:
-        input_vectors: `(vocab, dim)` float32, updated in place (as are the two below).
-        output_vectors: `(vocab, dim)` negative-sampling weights, or `(0, dim)` when unused.
-        node_vectors: `(vocab, dim)` hierarchical-softmax weights, or `(0, dim)` when unused.
-        tokens: `(n,)` int32 ids of all sentences, concatenated; `sentence_starts (s + 1,)` their bounds.
-        keep_probability: `(vocab,)` subsampling keep probability; noise_probability, noise_alias: `(vocab,)` the
-            alias table of the noise distribution (`alias_table`); codes, points `(vocab, depth)`, lengths
-            `(vocab,)`: the Huffman tree.
-        alpha_start, alpha_end, words_before, total_words: the learning rate falls linearly from
-            `alpha_start` to `alpha_end` as `words_before + (words before this sentence)` goes to `total_words`.
-    """
+    """`train_sentences` on `n_threads` threads of numba's pool, each on a contiguous share of the sentences."""
     n_sentences = len(sentence_starts) - 1
-    longest = 0
-    for s in range(n_sentences):
-        longest = max(longest, sentence_starts[s + 1] - sentence_starts[s])
+    longest = _longest(sentence_starts)
     effective = np.zeros(n_threads, dtype=np.int64)
     loss_sum = np.zeros(n_threads, dtype=np.float64)
     loss_terms = np.zeros(n_threads, dtype=np.int64)
     for thread in numba.prange(n_threads):
-        state = np.uint64(seed) * np.uint64(6364136223846793005) + np.uint64(thread + 1) * np.uint64(
-            1442695040888963407
-        )
+        state = _thread_state(seed, thread)
         effective[thread], loss_sum[thread], loss_terms[thread] = _train_range(
             input_vectors,
             output_vectors,

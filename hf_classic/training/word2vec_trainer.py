@@ -7,8 +7,8 @@ torch on a GPU).
 The corpus is read twice per run at most: once to count words, then once per epoch (the encoded ids are
 kept between epochs when they fit in `token_cache_bytes`, otherwise the corpus is streamed again, so peak
 memory never grows with corpus length). Under `accelerate launch` with several processes, each process
-trains on its share of the lines and the processes average their weights after every block of
-sentences; with one process this is plain single-machine word2vec.
+trains on its share of the lines and the processes add up their updates every `merge_lines` lines
+(`Word2VecTrainer._merge_across_processes`); with one process this is plain single-machine word2vec.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ class Word2VecTrainingArguments:
         max_vocab_size: keep at most this many words (the most frequent), after `min_count`.
         seed: seed of the weight initialisation and of the kernel's random numbers.
         workers: kernel threads; default: all cores.
-        block_lines: lines per block handed to the kernel (and between weight averages across processes).
+        block_lines: lines per block handed to the kernel.
+        merge_lines: several processes: lines of the corpus (all processes' together) between two merges of the
+            processes' updates; fewer lines keep the result closer to one process's, at the cost of more merges.
         token_cache_bytes: keep encoded ids between epochs up to this size; beyond it the corpus is re-read.
         progress: show progress bars.
         checkpoint_dir: where to keep the latest checkpoint (replaced at each save); None: no checkpoints.
@@ -75,6 +77,7 @@ class Word2VecTrainingArguments:
     seed: int = 1
     workers: int | None = None
     block_lines: int = 8192
+    merge_lines: int = 1024
     token_cache_bytes: int = 512 * 2**20
     progress: bool = True
     checkpoint_dir: str | None = None
@@ -89,6 +92,9 @@ class Word2VecTrainingArguments:
             raise HfClassicError(f"device={self.device!r}: expected one of {', '.join(DEVICES)}")
         if self.backend not in BACKENDS:
             raise HfClassicError(f"backend={self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        for name in ("block_lines", "merge_lines"):
+            if getattr(self, name) < 1:
+                raise HfClassicError(f"{name}={getattr(self, name)}: expected an integer >= 1")
         if self.batch_size is not None and self.batch_size < 1:
             raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
         if self.row_update_cap is not None and not self.row_update_cap > 0:
@@ -219,6 +225,7 @@ class Word2VecTrainer:
                 )
             }
         self.state = TrainingState()
+        self._merged: list[torch.Tensor] | None = None
         self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
         self._cache_complete = False
         self._cache_bytes = 0
@@ -302,10 +309,55 @@ class Word2VecTrainer:
         nodes = model.node_vectors.detach().numpy() if model.node_vectors is not None else empty
         return input_vectors, output, nodes
 
-    def _average_across_processes(self):
+    def _start_merging(self):
+        """Make every process start from the same weights (their mean) and remember them as the last merge (a
+        copy of the weights: several processes need twice the weights' memory)."""
         if self.accelerator.num_processes > 1:
             for parameter in self.model.parameters():
                 parameter.data.copy_(self.accelerator.reduce(parameter.data, reduction="mean"))
+            self._merged = [parameter.data.clone() for parameter in self.model.parameters()]
+
+    def _merge_across_processes(self):
+        """Apply every process's updates since the last merge to all processes' weights (their sum).
+
+        This is Hogwild across processes: each process's updates count in full, as a thread's do within a process,
+        and stay close to sequential SGD because merges come every `merge_lines` lines. (Averaging the weights
+        instead applies every update at 1/processes strength; summing only every few thousand lines overshoots.)
+        """
+        for parameter, merged in zip(self.model.parameters(), self._merged, strict=True):
+            merged += self.accelerator.reduce(parameter.data - merged, reduction="sum")
+            parameter.data.copy_(merged)
+
+    def _train_and_merge(self, train_block, tokens: np.ndarray, starts: np.ndarray, total_words: int):
+        """Train on a block and merge the processes' updates along the way; advance the words done (counting
+        every process's share as this one's). Returns `(effective_words, loss_sum, loss_terms)`.
+
+        With one process the block goes to the kernel whole. With several, it is cut into
+        `ceil(block_lines / merge_lines)` chunks of sentences (the same number in every process, empty ones
+        included, since each merge is a collective call), with a merge after each.
+        """
+        world = self.accelerator.num_processes
+        if world == 1:
+            result = train_block(tokens, starts, total_words) if len(tokens) else (0, 0.0, 0)
+            self.state.words_done += len(tokens)
+            return result
+        chunks = -(-self.args.block_lines // self.args.merge_lines)
+        bounds = np.linspace(0, len(starts) - 1, chunks + 1).round().astype(np.int64)
+        effective = terms = 0
+        loss = 0.0
+        for first, last in itertools.pairwise(bounds):
+            if last > first:
+                chunk_starts = starts[first : last + 1] - starts[first]
+                result = train_block(tokens[starts[first] : starts[last]], chunk_starts, total_words)
+                effective, loss, terms = effective + result[0], loss + result[1], terms + result[2]
+                self.state.words_done += int(chunk_starts[-1]) * world
+            self._merge_across_processes()
+        return effective, loss, terms
+
+    def _random_seed(self) -> int:
+        """Seed of the kernel's random numbers for the next call: from the seed, the words done and the process
+        (so that resuming repeats them, and processes draw different negatives)."""
+        return self.args.seed * 1000003 + self.state.words_done + self.accelerator.process_index * 0x9E3779B9
 
     def _any_process_has(self, block_words: int) -> bool:
         if self.accelerator.num_processes == 1:
@@ -338,7 +390,7 @@ class Word2VecTrainer:
             config.min_alpha,
             self.state.words_done,
             total_words,
-            self.args.seed * 1000003 + self.state.words_done,
+            self._random_seed(),
             self.threads,
         )
         return int(effective), float(loss), int(terms)
@@ -348,7 +400,7 @@ class Word2VecTrainer:
         loss_terms)`. Its random numbers are seeded from the seed and the words done, so resuming repeats them."""
         config, model = self.model.config, self.model
         generator = torch.Generator(device=self.device)
-        generator.manual_seed(self.args.seed * 1000003 + self.state.words_done)
+        generator.manual_seed(self._random_seed())
         default_batch = CPU_BATCH_SIZE if self.device.type == "cpu" else ACCELERATOR_BATCH_SIZE
         effective, loss, terms = word2vec_torch.train_block(
             model.word2vec.embeddings.weight.data,
@@ -384,6 +436,9 @@ class Word2VecTrainer:
         if self.backend == "numba":
             numba.set_num_threads(self.threads)
             train_block = self._numba_block
+            if self.accelerator.num_processes > 1:
+                # torch only merges here: as many threads as the kernel's, not one per core in every process.
+                torch.set_num_threads(self.threads)
         else:
             if self.device.type == "cpu" and self.args.workers:
                 torch.set_num_threads(self.args.workers)
@@ -394,6 +449,7 @@ class Word2VecTrainer:
         start_time = time.perf_counter()
         seconds_before = state.seconds
         with torch.no_grad():
+            self._start_merging()
             while state.epoch < config.epochs:
                 bar = tqdm(
                     total=corpus_words,
@@ -407,13 +463,10 @@ class Word2VecTrainer:
                     tokens, starts, raw_words = next(blocks, no_block)
                     if not self._any_process_has(raw_words):
                         break
-                    if len(tokens):
-                        effective, block_loss, terms = train_block(tokens, starts, total_words)
-                        state.effective_words += effective * world
-                        state.loss_sum += block_loss
-                        state.loss_terms += terms
-                    self._average_across_processes()
-                    state.words_done += len(tokens) * world
+                    effective, block_loss, terms = self._train_and_merge(train_block, tokens, starts, total_words)
+                    state.effective_words += effective * world
+                    state.loss_sum += block_loss
+                    state.loss_terms += terms
                     state.blocks_done += 1
                     bar.update(len(tokens) * world)
                     if self._checkpoint_due(last_checkpoint):

@@ -159,3 +159,25 @@ def test_kernel_threads_train_every_sentence():
     assert effective == 8 and terms == 2 * (2 + 3 + 3 + 2) and loss > 0
     assert np.all(np.abs(vectors[2:] - before[2:]).sum(axis=1) > 0)
     assert np.array_equal(vectors[:2], before[:2])
+
+
+def test_one_thread_outside_the_pool_trains_as_one_thread_of_the_pool():
+    counts = np.array([0, 0, 9, 7, 5, 3, 2])
+    model = model_with_random_weights("negative", counts)
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(2, 7, size=60).astype(np.int32)
+    starts = np.array([0, 25, 40, 60], dtype=np.int64)
+    codes, points, lengths = huffman_tree(counts)
+    keep = np.full(7, 0.8, np.float32)
+    options = (keep, *word2vec_kernels.alias_table(noise_distribution(counts, 0.75)), codes, points, lengths)
+    options += (False, True, 3, True, 4, 0.025, 0.0001, 0, 180, 11)
+    results = []
+    for kernel, extra in ((word2vec_kernels.train_sentences, (1,)), (word2vec_kernels._train_threads, (1,))):
+        vectors = model.word2vec.embeddings.weight.detach().numpy().copy()
+        output = model.output_vectors.detach().numpy().copy()
+        effective, loss, terms = kernel(vectors, output, np.zeros((0, 8), np.float32), tokens, starts, *options, *extra)
+        results.append((vectors, output, int(effective), float(loss), int(terms)))
+    (vectors, output, *numbers), (pool_vectors, pool_output, *pool_numbers) = results
+    assert numbers == pool_numbers and numbers[0] < 60
+    np.testing.assert_array_equal(vectors, pool_vectors)
+    np.testing.assert_array_equal(output, pool_output)

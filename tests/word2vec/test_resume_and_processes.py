@@ -152,7 +152,7 @@ def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path
     two = WordVectors.from_pretrained(output).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
     model, tokenizer, _ = trained_skipgram
     one = model.word2vec.word_vectors(tokenizer).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
-    # Averaging the processes' weights after every block applies each process's updates at half strength: with
-    # gensim's initialisation (±1/dim) one process reaches 0.055-0.060 here and two 0.045 (0.046 and 0.049-0.053
-    # with word2vec.c's ±0.5/dim). Summing the updates instead was worse (0.039). The gap is open in #4.
-    assert two >= 0.7 * one and two > 0.04
+    # Each process's updates are added to the others' every 1024 lines (Hogwild across processes). Seeds 1-4: two
+    # processes 0.064, 0.055, 0.053, 0.053 (mean 0.056); one process 0.056, 0.062, 0.047, 0.072 (mean 0.059). The
+    # seed-to-seed spread of one process is ±0.01, hence the margin.
+    assert two >= 0.85 * one and two > 0.045
