@@ -323,10 +323,19 @@ class Word2VecTrainer:
         This is Hogwild across processes: each process's updates count in full, as a thread's do within a process,
         and stay close to sequential SGD because merges come every `merge_lines` lines. (Averaging the weights
         instead applies every update at 1/processes strength; summing only every few thousand lines overshoots.)
+        When at most half the rows changed (a large vocabulary), only those travel: the processes first add up
+        which rows they changed (one number a row), then the changes of those rows.
         """
         for parameter, merged in zip(self.model.parameters(), self._merged, strict=True):
-            merged += self.accelerator.reduce(parameter.data - merged, reduction="sum")
-            parameter.data.copy_(merged)
+            delta = parameter.data - merged
+            changed = self.accelerator.reduce((delta != 0).any(dim=1).to(delta.dtype), reduction="sum")
+            rows = changed.nonzero().squeeze(1)
+            if len(rows) > len(changed) // 2:
+                merged += self.accelerator.reduce(delta, reduction="sum")
+                parameter.data.copy_(merged)
+            else:
+                merged[rows] += self.accelerator.reduce(delta[rows], reduction="sum")
+                parameter.data[rows] = merged[rows]
 
     def _train_and_merge(self, train_block, tokens: np.ndarray, starts: np.ndarray, total_words: int):
         """Train on a block and merge the processes' updates along the way; advance the words done (counting
