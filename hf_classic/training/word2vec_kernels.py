@@ -157,7 +157,7 @@ def _predict(hidden, word, output_vectors, node_vectors, tables, negative, alpha
     return loss, state
 
 
-@numba.njit(fastmath=True, cache=True)
+@numba.njit(fastmath=True, nogil=True, cache=True)
 def _train_range(
     input_vectors,
     output_vectors,
@@ -279,59 +279,6 @@ def _longest(sentence_starts):
     return longest
 
 
-@numba.njit(nogil=True, cache=True)
-def _train_one_thread(
-    input_vectors,
-    output_vectors,
-    node_vectors,
-    tokens,
-    sentence_starts,
-    keep_probability,
-    noise_probability,
-    noise_alias,
-    codes,
-    points,
-    lengths,
-    cbow,
-    cbow_mean,
-    window,
-    shrink_windows,
-    negative,
-    alpha_start,
-    alpha_end,
-    words_before,
-    total_words,
-    seed,
-):
-    """`train_sentences` on the calling thread: the same result as one thread of `_train_threads`."""
-    return _train_range(
-        input_vectors,
-        output_vectors,
-        node_vectors,
-        tokens,
-        sentence_starts,
-        0,
-        len(sentence_starts) - 1,
-        keep_probability,
-        noise_probability,
-        noise_alias,
-        codes,
-        points,
-        lengths,
-        cbow,
-        cbow_mean,
-        window,
-        shrink_windows,
-        negative,
-        alpha_start,
-        alpha_end,
-        words_before,
-        total_words,
-        _thread_state(seed, 0),
-        _longest(sentence_starts),
-    )
-
-
 def train_sentences(*arguments):
     """`train_sentences(input_vectors, output_vectors, node_vectors, tokens, sentence_starts, keep_probability,
     noise_probability, noise_alias, codes, points, lengths, cbow, cbow_mean, window, shrink_windows, negative,
@@ -355,10 +302,18 @@ def train_sentences(*arguments):
     after a parallel region, which starves whatever shares the cores (the other processes of an `accelerate
     launch` and their all-reduces, which were twice as slow beside it).
     """
-    *rest, n_threads = arguments
-    if n_threads == 1:
-        return _train_one_thread(*rest)
-    return _train_threads(*arguments)
+    *arrays_and_options, seed, n_threads = arguments
+    if n_threads > 1:
+        return _train_threads(*arguments)
+    sentence_starts = arrays_and_options[4]
+    return _train_range(
+        *arrays_and_options[:5],
+        0,
+        len(sentence_starts) - 1,
+        *arrays_and_options[5:],
+        np.uint64(_thread_state(seed, 0)),
+        _longest(sentence_starts),
+    )
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)

@@ -161,7 +161,9 @@ def test_kernel_threads_train_every_sentence():
     assert np.array_equal(vectors[:2], before[:2])
 
 
-def test_one_thread_outside_the_pool_trains_as_one_thread_of_the_pool():
+@pytest.mark.parametrize("seed", [1, 2])
+def test_one_thread_outside_the_pool_trains_as_one_thread_of_the_pool(seed):
+    """Seeds 1 and 2 start the random state below and above 2**63 (a uint64 either way, run after run)."""
     counts = np.array([0, 0, 9, 7, 5, 3, 2])
     model = model_with_random_weights("negative", counts)
     rng = np.random.default_rng(0)
@@ -170,7 +172,7 @@ def test_one_thread_outside_the_pool_trains_as_one_thread_of_the_pool():
     codes, points, lengths = huffman_tree(counts)
     keep = np.full(7, 0.8, np.float32)
     options = (keep, *word2vec_kernels.alias_table(noise_distribution(counts, 0.75)), codes, points, lengths)
-    options += (False, True, 3, True, 4, 0.025, 0.0001, 0, 180, 11)
+    options += (False, True, 3, True, 4, 0.025, 0.0001, 0, 180, seed)
     results = []
     for kernel, extra in ((word2vec_kernels.train_sentences, (1,)), (word2vec_kernels._train_threads, (1,))):
         vectors = model.word2vec.embeddings.weight.detach().numpy().copy()
