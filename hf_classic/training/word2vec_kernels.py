@@ -300,7 +300,7 @@ def train_sentences(*arguments):
 
     One thread runs on the calling thread, outside numba's thread pool: an idle OpenMP pool keeps spinning
     after a parallel region, which starves whatever shares the cores (the other processes of an `accelerate
-    launch` and their all-reduces, which were twice as slow beside it).
+    launch` and their all-reduces, which took four times as long beside it).
     """
     *arrays_and_options, seed, n_threads = arguments
     if n_threads > 1:
