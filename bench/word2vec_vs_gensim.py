@@ -12,6 +12,7 @@ so quality is the mean over the seeds (± standard deviation) and speed the medi
     python bench/word2vec_vs_gensim.py --corpus my.txt --dims 100 --seeds 1 2 3 4 5
     python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's torch kernel on the GPU
     python bench/word2vec_vs_gensim.py --device cpu --backend torch   # adds the torch kernel on the CPU
+    python bench/word2vec_vs_gensim.py --device cpu --backend torch --batch-size 16384 --output bench/results/word2vec_torch_cpu
 
 Writes bench/results/word2vec_vs_gensim.md and .json. Speed is effective words per second (words kept
 after frequent-word subsampling, per second of training, reading the corpus included), as gensim reports it.
@@ -110,7 +111,13 @@ def run_ours(corpus: Path, params: dict, threads: int, seed: int, device: str, b
     from hf_classic.word2vec import Word2VecConfig
 
     args = Word2VecTrainingArguments(
-        corpus=[str(corpus)], workers=threads, progress=False, device=device, backend=backend, seed=seed
+        corpus=[str(corpus)],
+        workers=threads,
+        progress=False,
+        device=device,
+        backend=backend,
+        seed=seed,
+        batch_size=params.get("batch_size"),
     )
     tokenizer = build_tokenizer(args.corpus, 5, progress=False)
     config = Word2VecConfig(
@@ -191,6 +198,9 @@ def main() -> None:
         default="numba",
         help="with --device cpu: torch also runs the torch kernel on the CPU",
     )
+    parser.add_argument(
+        "--batch-size", type=int, help="torch kernel: examples per batch (default: the kernel's default on the device)"
+    )
     parser.add_argument("--no-corpus-file", action="store_true", help="skip gensim's corpus_file mode")
     parser.add_argument("--output", default=str(RESULTS / "word2vec_vs_gensim"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -209,7 +219,7 @@ def main() -> None:
     rows = []
     for architecture in args.architectures:
         for dim in args.dims:
-            params = {"architecture": architecture, "dim": dim}
+            params = {"architecture": architecture, "dim": dim, "batch_size": args.batch_size}
             runs = {trainer: [] for trainer in trainers}
             for index, seed in enumerate(args.seeds):
                 for trainer in trainers if index % 2 == 0 else trainers[::-1]:
@@ -234,9 +244,11 @@ def main() -> None:
                 )
     reference = {(r["architecture"], r["dim"]): r for r in rows if r["trainer"] == "gensim"}
     seeds = ", ".join(map(str, args.seeds))
+    batches = f"; torch kernel batches of {args.batch_size:,} examples" if args.batch_size else ""
     lines = [
         f"# word2vec: hf_classic vs gensim ({corpus.name}, {tokens:,} tokens, {args.threads} threads, "
-        f"negative 5, window 5, sample 1e-3, min_count 5, 5 epochs; seeds {seeds}: median speed, mean ± sd quality)",
+        f"negative 5, window 5, sample 1e-3, min_count 5, 5 epochs{batches}; seeds {seeds}: median speed, mean ± sd "
+        "quality)",
         "",
         "| architecture | dim | trainer | effective words/s | × gensim | peak RSS MB | analogy acc. | Δ analogy (points) "
         "| WordSim ρ | Δ ρ |",

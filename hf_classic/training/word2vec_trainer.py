@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 MAX_SENTENCE_LENGTH = 10000
 TRAINING_STATE_FILE = "training_state.json"
 CPU_BATCH_SIZE = 2**12
-ACCELERATOR_BATCH_SIZE = 2**16
+ACCELERATOR_BATCH_SIZE = 2**14
 
 
 @dataclass
@@ -66,9 +66,9 @@ class Word2VecTrainingArguments:
             (`"cuda"`, `"mps"`, `"xpu"`); ignored when an accelerator is given to the trainer.
         backend: `"numba"` (Hogwild kernel, CPU only), `"torch"` (batched kernel, any device) or `"auto"` (numba
             on CPU, torch elsewhere).
-        batch_size: torch kernel: training examples per batch; default 2**12 on CPU, 2**16 on an accelerator.
-        row_update_cap: torch kernel: a row occurring `k` times in a batch gets its summed update scaled by
-            `min(1, row_update_cap / k)` (see `word2vec_torch`); None: plain sums (may diverge).
+        batch_size: torch kernel: training examples per batch; default 2**12 on CPU, 2**14 on an accelerator.
+        damp_repeated_rows: torch kernel: scale the summed update of a row that occurs several times in a batch
+            down to its curvature's bound (see `word2vec_torch`); False: plain sums (diverge on large batches).
     """
 
     corpus: Sequence[str]
@@ -85,7 +85,7 @@ class Word2VecTrainingArguments:
     device: str = "auto"
     backend: str = "auto"
     batch_size: int | None = None
-    row_update_cap: float | None = 128.0
+    damp_repeated_rows: bool = True
 
     def __post_init__(self):
         if self.device not in DEVICES:
@@ -97,8 +97,6 @@ class Word2VecTrainingArguments:
                 raise HfClassicError(f"{name}={getattr(self, name)}: expected an integer >= 1")
         if self.batch_size is not None and self.batch_size < 1:
             raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
-        if self.row_update_cap is not None and not self.row_update_cap > 0:
-            raise HfClassicError(f"row_update_cap={self.row_update_cap}: expected a number > 0 or None")
 
 
 @dataclass
@@ -429,7 +427,7 @@ class Word2VecTrainer:
             total_words=total_words,
             generator=generator,
             batch_size=self.args.batch_size or default_batch,
-            row_cap=self.args.row_update_cap,
+            damped=self.args.damp_repeated_rows,
         )
         return effective, float(loss), terms
 

@@ -75,7 +75,9 @@ def small_model(objective: str, vocab: int = 12, dim: int = 6) -> Word2VecForPre
     return model
 
 
-def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss():
+@pytest.mark.parametrize("damped", [False, True], ids=["plain", "damped"])
+def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss(damped):
+    """Damping leaves a row that occurs once as it is: its curvature is below 1."""
     model = small_model("negative")
     hidden = torch.randn(3, 6, requires_grad=True)
     words = torch.tensor([2, 5, 7])
@@ -83,21 +85,23 @@ def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss():
     model.negative_sampling_loss(hidden, words, noise).sum().backward()
     lr = 0.1
     output = model.output_vectors.detach().clone()
-    error, loss = word2vec_torch.negative_sampling_step(hidden.detach(), words, output, noise, lr, row_cap=None)
+    error, _, loss = word2vec_torch.negative_sampling_step(hidden.detach(), words, output, noise, lr, damped)
     torch.testing.assert_close(output, model.output_vectors.detach() - lr * model.output_vectors.grad)
     torch.testing.assert_close(error, -lr * hidden.grad)
     expected_loss = model.negative_sampling_loss(hidden.detach(), words, noise).sum()
     torch.testing.assert_close(loss, expected_loss)
 
 
-def test_hierarchical_softmax_step_is_one_sgd_step_on_the_models_loss():
+@pytest.mark.parametrize("damped", [False, True], ids=["plain", "damped"])
+def test_hierarchical_softmax_step_is_one_sgd_step_on_the_models_loss(damped):
     model = small_model("hierarchical")
     hidden = torch.randn(4, 6, requires_grad=True)
     words = torch.tensor([2, 3, 8, 11])
     model.hierarchical_softmax_loss(hidden, words).sum().backward()
     lr = 0.1
     nodes = model.node_vectors.detach().clone()
-    error, loss = word2vec_torch.hierarchical_softmax_step(
+    # Words 2 and 3 share the root and the nodes below it: damping must leave those few updates unscaled too.
+    error, _, loss = word2vec_torch.hierarchical_softmax_step(
         hidden.detach(),
         words,
         nodes,
@@ -105,21 +109,61 @@ def test_hierarchical_softmax_step_is_one_sgd_step_on_the_models_loss():
         model.huffman_points.long(),
         model.huffman_code_lengths.long(),
         lr,
-        row_cap=None,
+        damped,
     )
     torch.testing.assert_close(nodes, model.node_vectors.detach() - lr * model.node_vectors.grad)
     torch.testing.assert_close(error, -lr * hidden.grad)
     torch.testing.assert_close(loss, model.hierarchical_softmax_loss(hidden.detach(), words).sum())
 
 
-def test_a_row_repeated_beyond_the_cap_gets_at_most_cap_updates():
+def test_hidden_curvature_is_the_loss_curvature_along_the_hidden_error():
+    model = small_model("negative")
+    hidden = torch.randn(3, 6)
+    words = torch.tensor([2, 5, 7])
+    noise = torch.tensor([[3, 4], [5, 9], [10, 11]])
+    lr = 0.1
+    output = model.output_vectors.detach().clone()
+    error, curvature, _ = word2vec_torch.negative_sampling_step(hidden, words, output, noise, lr, damped=True)
+    hessian = torch.autograd.functional.hessian(lambda h: model.negative_sampling_loss(h, words, noise).sum(), hidden)
+    blocks = torch.einsum("rirj->rij", hessian)  # each example's own block (the examples are independent)
+    direction = error / error.norm(dim=1, keepdim=True)
+    torch.testing.assert_close(curvature, lr * torch.einsum("ri,rij,rj->r", direction, blocks, direction))
+
+
+def test_damping_scales_a_rows_summed_update_by_its_summed_curvature():
     matrix = torch.zeros(3, 2)
     rows = torch.tensor([0] * 10 + [1, 1, 2])
     updates = torch.ones(13, 2)
-    word2vec_torch.add_rows(matrix, rows, updates, row_cap=4)
-    torch.testing.assert_close(matrix, torch.tensor([[4.0, 4.0], [2.0, 2.0], [1.0, 1.0]]))
-    word2vec_torch.add_rows(matrix, rows, updates, row_cap=None)
-    torch.testing.assert_close(matrix, torch.tensor([[14.0, 14.0], [4.0, 4.0], [2.0, 2.0]]))
+    word2vec_torch.add_rows(matrix, rows, updates, curvature=torch.full((13,), 0.5))
+    # Row 0: 10 updates of curvature 5 in all, scaled by 1/5; rows 1 and 2 (curvature 1 and 0.5) in full.
+    torch.testing.assert_close(matrix, torch.tensor([[2.0, 2.0], [2.0, 2.0], [1.0, 1.0]]))
+    word2vec_torch.add_rows(matrix, rows, updates, curvature=None)
+    torch.testing.assert_close(matrix, torch.tensor([[12.0, 12.0], [4.0, 4.0], [2.0, 2.0]]))
+
+
+def test_damped_step_lowers_the_loss_that_a_plain_sum_of_stale_updates_raises():
+    """Two rows, each the predicted word of 500 examples and the noise word of 500 others, all with the same
+    hidden vector: the summed loss is least where the scores are 0. From scores of 2, the plain sum of the 1000
+    updates of each row overshoots far past 0; the damped step stays within the rows' curvature."""
+    dim, count, lr = 8, 500, 0.025
+    hidden = torch.full((2 * count, dim), 0.5)
+    words = torch.tensor([0] * count + [1] * count)
+    noise = torch.tensor([[1]] * count + [[0]] * count)
+    start = torch.full((2, dim), 2.0 / (0.5 * dim))  # h·u = 2
+
+    def summed_loss(output):
+        scores = hidden @ output.T
+        positive = scores.gather(1, words.unsqueeze(1))
+        negative = scores.gather(1, noise)
+        return (torch.nn.functional.softplus(-positive) + torch.nn.functional.softplus(negative)).sum()
+
+    results = {}
+    for damped in (False, True):
+        output = start.clone()
+        word2vec_torch.negative_sampling_step(hidden, words, output, noise, lr, damped)
+        results[damped] = summed_loss(output)
+    before = summed_loss(start)
+    assert results[True] < before < results[False]
 
 
 def test_kernel_name_tells_the_device():

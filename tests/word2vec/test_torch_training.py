@@ -34,18 +34,20 @@ def quality(model, tokenizer):
 
 
 # Analogy accuracy measured on the KJV, 40 dimensions, 2 epochs, one thread (numba | torch kernel):
-# skip-gram/negative 0.048 | 0.041, CBOW/negative 0.030 | 0.023, skip-gram/hierarchical 0.038 | 0.056,
-# CBOW/hierarchical 0.042 | 0.025 (906 questions answered); the floors leave a margin below torch's figure.
+# skip-gram/negative 0.048 | 0.043, CBOW/negative 0.030 | 0.031, skip-gram/hierarchical 0.038 | 0.063,
+# CBOW/hierarchical 0.042 | 0.032 (906 questions answered); the floors leave a margin below torch's figure.
+# "silver" is among the nearest words of "gold" for both kernels, except with CBOW/hierarchical, where the numba
+# kernel does not rank it in the top 20 either (brass, weighed, bowls, pieces, ...).
 CASES = [
-    pytest.param("skipgram", "negative", 0.03, id="skipgram-negative", marks=pytest.mark.slow),
-    pytest.param("cbow", "negative", 0.015, id="cbow-negative"),
-    pytest.param("skipgram", "hierarchical", 0.025, id="skipgram-hierarchical", marks=pytest.mark.slow),
-    pytest.param("cbow", "hierarchical", 0.015, id="cbow-hierarchical", marks=pytest.mark.slow),
+    pytest.param("skipgram", "negative", 0.03, True, id="skipgram-negative", marks=pytest.mark.slow),
+    pytest.param("cbow", "negative", 0.015, True, id="cbow-negative"),
+    pytest.param("skipgram", "hierarchical", 0.025, True, id="skipgram-hierarchical", marks=pytest.mark.slow),
+    pytest.param("cbow", "hierarchical", 0.015, False, id="cbow-hierarchical", marks=pytest.mark.slow),
 ]
 
 
-@pytest.mark.parametrize(("architecture", "objective", "min_accuracy"), CASES)
-def test_torch_kernel_learns_like_the_numba_kernel(kjv_path, architecture, objective, min_accuracy):
+@pytest.mark.parametrize(("architecture", "objective", "min_accuracy", "silver_near_gold"), CASES)
+def test_torch_kernel_learns_like_the_numba_kernel(kjv_path, architecture, objective, min_accuracy, silver_near_gold):
     model, tokenizer, stats = train(kjv_path, "torch", architecture, objective)
     assert stats.kernel == "torch-cpu"
     assert stats.loss_per_epoch[-1] < stats.loss_per_epoch[0]
@@ -53,7 +55,22 @@ def test_torch_kernel_learns_like_the_numba_kernel(kjv_path, architecture, objec
     vectors, related, accuracy = quality(model, tokenizer)
     assert related > 0.2
     assert accuracy >= min_accuracy
-    assert "silver" in [word for word, _ in vectors.most_similar("gold", topn=5)]
+    if silver_near_gold:
+        assert "silver" in [word for word, _ in vectors.most_similar("gold", topn=5)]
+
+
+def test_batches_of_the_gpu_size_learn_as_well_as_the_numba_kernel(kjv_path):
+    """Skip-gram on the KJV (1 epoch, 50 dimensions) in batches of 16,384 examples, the default on a GPU.
+    Analogy accuracy, seeds 1-3: 0.032, 0.025, 0.028 with damped rows, against 0.017, 0.011, 0.016 when the
+    updates of a row were capped at 128 occurrences a batch, and 0.027, 0.038, 0.033 for the numba kernel."""
+    config = Word2VecConfig(vector_size=50, epochs=1, architecture="skipgram")
+    args = Word2VecTrainingArguments(
+        corpus=[str(kjv_path)], progress=False, backend="torch", workers=1, batch_size=16384
+    )
+    model, tokenizer, _ = pretrain_word2vec(config, args)
+    _, related, accuracy = quality(model, tokenizer)
+    assert related > 0.2
+    assert accuracy >= 0.02
 
 
 def test_torch_kernel_resumes_to_the_uninterrupted_result(tmp_path, kjv_path):
