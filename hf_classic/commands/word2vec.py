@@ -65,7 +65,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=int,
         default=None,
-        help="torch kernel: examples per batch (default: 4096 on CPU, 16384 on a GPU)",
+        help="torch kernel: examples per batch (default: 4096; on a GPU 16384 for skip-gram)",
     )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
     run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
