@@ -45,9 +45,15 @@ def _prefetch(typingctx, matrix, row, column):
             for value, kind in zip(args[1:], signature.args[1:], strict=True)
         ]
         pointer = cgutils.get_item_pointer(context, builder, matrix_type, array, indices, wraparound=False)
+        # Recent llvmlite (0.50) gives opaque pointers; older ones (0.43, under numba 0.60) typed ones and i8*.
+        if getattr(pointer.type, "is_opaque", False):
+            name = "llvm.prefetch.p0"
+        else:
+            pointer = builder.bitcast(pointer, ir.IntType(8).as_pointer())
+            name = "llvm.prefetch.p0i8"
         int32 = ir.IntType(32)
         function_type = ir.FunctionType(ir.VoidType(), [pointer.type, int32, int32, int32])
-        function = cgutils.get_or_insert_function(builder.module, function_type, "llvm.prefetch.p0")
+        function = cgutils.get_or_insert_function(builder.module, function_type, name)
         builder.call(function, [pointer, int32(1), int32(3), int32(1)])
         return context.get_dummy_value()
 
