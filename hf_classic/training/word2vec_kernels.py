@@ -5,7 +5,7 @@ sampling and/or hierarchical softmax directly on the weight matrices (numpy view
 tensors), the way word2vec.c and gensim do. Threads share the weights without locks (Hogwild): each takes
 a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
 Rows are prefetched a step ahead of their update (noise words, the next context row, the next word to
-predict), which makes the kernel 1.2-1.4x faster on a vocabulary larger than the CPU's caches.
+predict): on a 16,000-word vocabulary, one thread trains 1.2-1.4x faster than without, with the same results.
 `ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
 `Word2VecForPreTraining`'s loss (σ read from a 4096-entry table, as word2vec.c reads its `expTable`), which
 the tests check against torch autograd.
