@@ -6,9 +6,9 @@ tensors), the way word2vec.c and gensim do. Threads share the weights without lo
 a contiguous block of sentences and keeps its random state and counters in locals (no shared cache lines).
 Rows are prefetched a step ahead of their update (noise words, the next context row, the next word to
 predict): on a 16,000-word vocabulary, one thread trains 1.2-1.4x faster than without, with the same results.
-`ns_update` and `hs_update` are the per-example updates; each equals one SGD step on
-`Word2VecForPreTraining`'s loss (σ read from a 4096-entry table, as word2vec.c reads its `expTable`), which
-the tests check against torch autograd.
+`ns_update` and `hs_update` are the per-example updates: one SGD step on `Word2VecForPreTraining`'s loss,
+with σ read from word2vec.c's table as gensim reads it (`SIGMOID_TABLE`); the tests check them against
+torch autograd and against gensim's own updates.
 """
 
 from __future__ import annotations
@@ -21,14 +21,19 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 KERNEL_NAME = "numba-hogwild"
-MAX_SCORE = 8.0
-TABLE_SIZE = 4096
-# σ(x) and -log σ(x) on [-MAX_SCORE, MAX_SCORE), looked up instead of computed (as word2vec.c does), each
-# entry taken at the middle of its interval; beyond the range σ is 0 or 1 to float32 precision.
-_GRID = -MAX_SCORE + (np.arange(TABLE_SIZE) + 0.5) * (2 * MAX_SCORE / TABLE_SIZE)
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_GRID))).astype(np.float32)
-LOSS_TABLE = np.logaddexp(0.0, -_GRID).astype(np.float32)
-_SCALE = np.float32(TABLE_SIZE / (2 * MAX_SCORE))
+# σ is read as word2vec.c and gensim read it: from a table of σ(-6 + 12 i / 1000), i < 1000, indexed by
+# `(x + 6) * (1000 / 6 / 2)` in integer arithmetic, that is 83 entries per unit where the table has 83.3. So σ(x) is
+# read at about x - 0.004 (x + 6) - 0.006 (σ(0) reads 0.494), and (as gensim does) an update whose score is beyond
+# ±6 is skipped. With the exact σ, CBOW's vectors had word similarities below gensim's (Gutenberg, dim 100, 8 seeds:
+# MEN Spearman -0.004, t = -3.6; WordSim -0.014); with this table the two agree (MEN -0.0007, t = -0.5).
+SCORE_LIMIT = 6.0
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-(-SCORE_LIMIT + np.arange(1000) * (2 * SCORE_LIMIT / 1000))))).astype(np.float32)
+_SIGMOID_INDEX_SCALE = np.float32(1000 // 6 // 2)
+# -log σ(x), for the reported loss only: 4096 entries on [-8, 8), each taken at the middle of its interval.
+LOSS_LIMIT = 8.0
+_LOSS_GRID = -LOSS_LIMIT + (np.arange(4096) + 0.5) * (2 * LOSS_LIMIT / 4096)
+LOSS_TABLE = np.logaddexp(0.0, -_LOSS_GRID).astype(np.float32)
+_LOSS_INDEX_SCALE = np.float32(4096 / (2 * LOSS_LIMIT))
 
 
 @intrinsic
@@ -74,36 +79,40 @@ def _next_random(state):
 
 
 @numba.njit(inline="always")
+def _saturated(x):
+    """Whether score `x` is beyond ±SCORE_LIMIT, where word2vec.c and gensim skip the update."""
+    return x <= -SCORE_LIMIT or x >= SCORE_LIMIT
+
+
+@numba.njit(inline="always")
 def _sigmoid(x):
-    """σ(x) from the table (0 or 1 beyond ±MAX_SCORE)."""
-    if x <= -MAX_SCORE:
-        return np.float32(0.0)
-    if x >= MAX_SCORE:
-        return np.float32(1.0)
-    return SIGMOID_TABLE[int((x + MAX_SCORE) * _SCALE)]
+    """σ(x) from word2vec.c's table, for `|x| < SCORE_LIMIT`."""
+    return SIGMOID_TABLE[int((x + SCORE_LIMIT) * _SIGMOID_INDEX_SCALE)]
 
 
 @numba.njit(inline="always")
 def _loss(x):
-    """-log σ(x) from the table (0 above MAX_SCORE, -x below -MAX_SCORE)."""
-    if x <= -MAX_SCORE:
+    """-log σ(x) from the table (0 above LOSS_LIMIT, -x below -LOSS_LIMIT)."""
+    if x <= -LOSS_LIMIT:
         return -x
-    if x >= MAX_SCORE:
+    if x >= LOSS_LIMIT:
         return np.float32(0.0)
-    return LOSS_TABLE[int((x + MAX_SCORE) * _SCALE)]
+    return LOSS_TABLE[int((x + LOSS_LIMIT) * _LOSS_INDEX_SCALE)]
 
 
 @numba.njit(fastmath=True, cache=True)
 def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
-    """One negative-sampling term: `g = (label - σ(h·u_t)) α`; `hidden_error += g u_t` and `u_t += g h`.
-
-    `label` is 1 for the predicted word and 0 for a noise word. Returns the term's loss `-log σ(±h·u_t)`.
+    """One negative-sampling term: `g = (label - σ(h·u_t)) α`; `hidden_error += g u_t` and `u_t += g h` (none when
+    `h·u_t` is saturated). `label` is 1 for the predicted word and 0 for a noise word. Returns the term's loss
+    `-log σ(±h·u_t)`.
     """
     row = output_vectors[target]
     dot = np.float32(0.0)
     for k in range(hidden.shape[0]):
         dot += hidden[k] * row[k]
     signed = dot if label > 0 else -dot
+    if _saturated(dot):
+        return _loss(signed)
     gradient = (label - _sigmoid(dot)) * alpha
     for k in range(hidden.shape[0]):
         hidden_error[k] += gradient * row[k]
@@ -114,18 +123,21 @@ def ns_update(hidden, output_vectors, target, label, alpha, hidden_error):
 @numba.njit(fastmath=True, cache=True)
 def hs_update(hidden, node_vectors, codes, points, length, alpha, hidden_error):
     """Hierarchical softmax along one Huffman path: for inner node `p_j` with bit `c_j`,
-    `g = (1 - c_j - σ(h·v_p)) α`, `hidden_error += g v_p`, `v_p += g h`. Returns the path's loss."""
+    `g = (1 - c_j - σ(h·v_p)) α`, `hidden_error += g v_p`, `v_p += g h` (none when `h·v_p` is saturated). Returns
+    the path's loss."""
     loss = 0.0
     for j in range(length):
         row = node_vectors[points[j]]
         dot = np.float32(0.0)
         for k in range(hidden.shape[0]):
             dot += hidden[k] * row[k]
+        loss += _loss(dot if codes[j] == 0 else -dot)
+        if _saturated(dot):
+            continue
         gradient = (np.float32(1.0) - codes[j] - _sigmoid(dot)) * alpha
         for k in range(hidden.shape[0]):
             hidden_error[k] += gradient * row[k]
             row[k] += gradient * hidden[k]
-        loss += _loss(dot if codes[j] == 0 else -dot)
     return loss
 
 

@@ -1,4 +1,4 @@
-"""The numba kernel's updates equal one SGD step on the torch model's loss (up to its sigmoid table)."""
+"""The numba kernel's updates equal gensim's, and one SGD step on the torch model's loss up to word2vec.c's σ table."""
 
 import heapq
 
@@ -11,6 +11,14 @@ from hf_classic.training.word2vec_vocab import huffman_tree, keep_probabilities,
 from hf_classic.word2vec import Word2VecConfig, Word2VecForPreTraining
 
 ALPHA = 0.05
+# word2vec.c's table reads σ at most this far below σ (checked below), so an update coefficient `g` is within
+# `ALPHA * SIGMOID_TABLE_ERROR` of SGD's, and a row's update within that times the summed norms it is made of.
+SIGMOID_TABLE_ERROR = 0.0092
+
+
+def sgd_tolerance(*vectors: np.ndarray) -> float:
+    """How far the kernel's update of a row may be from SGD's: the table's error on each term's coefficient."""
+    return ALPHA * SIGMOID_TABLE_ERROR * sum(float(np.abs(v).max()) for v in vectors) + 1e-6
 
 
 def model_with_random_weights(objective: str, counts: np.ndarray) -> Word2VecForPreTraining:
@@ -56,8 +64,11 @@ def test_negative_sampling_update_equals_sgd_on_the_loss():
     for target in noise:
         loss += word2vec_kernels.ns_update(hidden, output, target, np.float32(0), np.float32(ALPHA), error)
     vectors[context] += error
-    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
-    np.testing.assert_allclose(output, expected["output_vectors"], atol=5e-5)
+    before = model.output_vectors.detach().numpy()
+    tolerance = sgd_tolerance(*(before[word] for word in [centre, *noise]))
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=tolerance)
+    np.testing.assert_allclose(output, expected["output_vectors"], atol=sgd_tolerance(hidden))
+    assert not np.allclose(output, before, atol=10 * sgd_tolerance(hidden))  # the updates are well above the bound
     reference = model(
         input_ids=torch.tensor([[context]]), labels=torch.tensor([centre]), negative_ids=torch.tensor([noise])
     ).loss.item()
@@ -75,8 +86,56 @@ def test_hierarchical_softmax_update_equals_sgd_on_the_loss():
     hidden, error = vectors[context].copy(), np.zeros(8, np.float32)
     word2vec_kernels.hs_update(hidden, nodes, codes[centre], points[centre], lengths[centre], np.float32(ALPHA), error)
     vectors[context] += error
-    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=5e-5)
-    np.testing.assert_allclose(nodes, expected["node_vectors"], atol=5e-5)
+    before = model.node_vectors.detach().numpy()
+    tolerance = sgd_tolerance(*(before[node] for node in points[centre, : lengths[centre]]))
+    np.testing.assert_allclose(vectors, expected["word2vec.embeddings.weight"], atol=tolerance)
+    np.testing.assert_allclose(nodes, expected["node_vectors"], atol=sgd_tolerance(hidden))
+
+
+def test_sigmoid_is_read_from_word2vec_c_table_within_its_error():
+    scores = np.linspace(-5.999, 5.999, 20001, dtype=np.float32)
+    read = np.array([word2vec_kernels._sigmoid(score) for score in scores])
+    error = read - 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
+    assert error.min() >= -SIGMOID_TABLE_ERROR and error.max() <= 0  # read at a lower score, never above σ
+    assert read[len(scores) // 2] == np.float32(
+        1.0 / (1.0 + np.exp(0.024))
+    )  # σ(0) reads entry 498: σ(-6 + 498 * 0.012)
+
+
+@pytest.mark.parametrize("score", [-7.0, -5.99, -2.5, -0.3, 0.0, 0.004, 1.0, 3.7, 5.95, 6.5])
+def test_negative_sampling_update_equals_gensims(score):
+    """One CBOW step of gensim (predicting `a` from the context word `b`) against `ns_update` from the same weights.
+
+    `b`'s vector `v` is the hidden layer; `a`'s output row `u` is set so that `u·v` is exactly `score`. The noise
+    word is `a` itself (skipped, as in gensim) or `b`, whose zero output row leaves both rows unchanged.
+    """
+    gensim = pytest.importorskip("gensim")
+    model = gensim.models.Word2Vec(
+        vector_size=4,
+        window=1,
+        negative=1,
+        sample=0,
+        min_count=1,
+        sg=0,
+        workers=1,
+        seed=1,
+        alpha=ALPHA,
+        min_alpha=ALPHA,
+    )
+    model.build_vocab([["a"] * 50 + ["b"]])
+    a, b = model.wv.key_to_index["a"], model.wv.key_to_index["b"]
+    v = np.array([1.0, 0.0, 0.25, -2.0], np.float32)
+    u = np.array([score, 0.5, 0.0, 0.0], np.float32)
+    model.wv.vectors[:] = 0.0
+    model.syn1neg[:] = 0.0
+    model.wv.vectors[b], model.syn1neg[a] = v, u
+    model.train([["a", "b"]], total_examples=1, epochs=1)
+    hidden, output, error = v.copy(), np.zeros((2, 4), np.float32), np.zeros(4, np.float32)
+    output[0] = u
+    word2vec_kernels.ns_update(hidden, output, 0, np.float32(1.0), np.float32(ALPHA), error)
+    np.testing.assert_allclose(output[0], model.syn1neg[a], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(v + error, model.wv.vectors[b], rtol=1e-6, atol=1e-8)
+    assert np.array_equal(output[0], u) == (abs(score) >= 6)  # saturated scores are skipped
 
 
 def test_huffman_codes_are_prefix_free_and_optimal():
