@@ -12,7 +12,9 @@ turns a whole block of sentences into training examples at once and updates the 
    loop beside them (`*_reference`) that the tests compare against.
 3. `negative_sampling_step` and `hierarchical_softmax_step` compute word2vec's gradients by hand:
    `g = (label - σ(h·u)) α`, `hidden_error = Σ g u`, `u += g h`, as a gather, a few products and an `index_add_`
-   per batch; no autograd and no optimiser over the full matrices.
+   per batch; no autograd and no optimiser over the full matrices. σ is read as the numba kernel reads it
+   (word2vec.c's table, as gensim indexes it; saturated scores skipped), so that an example alone in its batch
+   gets the numba kernel's update.
 
 A row that occurs `k` times in one batch receives `k` updates computed from the same stale weights. For
 frequent words (the noise words above all) `k` runs into the thousands; summed, such updates overshoot, where
@@ -38,6 +40,8 @@ from __future__ import annotations
 
 import torch
 from torch.nn import functional as F
+
+from .word2vec_kernels import SCORE_LIMIT, SIGMOID_INDEX_SCALE, SIGMOID_TABLE_STEP
 
 KERNEL_PREFIX = "torch"
 
@@ -133,6 +137,13 @@ def draw_noise(
     return torch.where(coins < noise_keep[slots], slots, noise_alias[slots])
 
 
+def table_sigmoid(scores: torch.Tensor) -> torch.Tensor:
+    """σ of `scores` (any shape) as `word2vec_kernels` reads it from word2vec.c's table: at the entry that the
+    table's integer index arithmetic picks. Meaningful where `|scores| < SCORE_LIMIT`."""
+    index = torch.floor((scores + SCORE_LIMIT) * float(SIGMOID_INDEX_SCALE))
+    return torch.sigmoid(index * SIGMOID_TABLE_STEP - SCORE_LIMIT)
+
+
 def add_rows(matrix: torch.Tensor, rows: torch.Tensor, updates: torch.Tensor, curvature: torch.Tensor | None) -> None:
     """`matrix[rows[i]] += updates[i]` for all `i` (repeated rows summed), `rows (n,)`, `updates (n, dim)`.
 
@@ -159,7 +170,8 @@ def _binary_logistic_step(
     lr: float,
     damped: bool,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """SGD on `Σ_t weights_t * -log σ(±h·u_t)` (+ for label 1, - for label 0) for each row of the batch.
+    """SGD on `Σ_t weights_t * -log σ(±h·u_t)` (+ for label 1, - for label 0) for each row of the batch, σ read
+    from word2vec.c's table (`table_sigmoid`) and terms with a saturated score left out of the step.
 
     Args:
         hidden: `(batch, dim)` the projections `h`; matrix `(rows, dim)` the output weights `u`, updated in place.
@@ -174,14 +186,15 @@ def _binary_logistic_step(
     vectors = matrix[targets]
     # Products and sums rather than bmm: each batch item is a (t, dim) × (dim,) product, too small for a GEMM.
     scores = (vectors * hidden.unsqueeze(1)).sum(2)
-    probabilities = torch.sigmoid(scores)
-    gradients = (labels - probabilities) * weights * lr
+    probabilities = table_sigmoid(scores)
+    live = weights * (scores.abs() < SCORE_LIMIT)  # saturated scores are skipped
+    gradients = (labels - probabilities) * live * lr
     loss = (F.softplus(torch.where(labels > 0, -scores, scores)) * weights).sum()
     hidden_error = (gradients.unsqueeze(2) * vectors).sum(1)
     updates = gradients.unsqueeze(2) * hidden.unsqueeze(1)
     hidden_curvature = target_curvature = None
     if damped:
-        slopes = probabilities * (1.0 - probabilities) * weights * lr
+        slopes = probabilities * (1.0 - probabilities) * live * lr
         # Along the direction the hidden error moves h: the Rayleigh quotient of the Gauss-Newton matrix there.
         direction = hidden_error / hidden_error.norm(dim=1, keepdim=True).clamp(min=torch.finfo(hidden.dtype).tiny)
         hidden_curvature = (slopes * (vectors * direction.unsqueeze(1)).sum(2).square()).sum(1)

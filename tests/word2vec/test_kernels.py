@@ -11,14 +11,12 @@ from hf_classic.training.word2vec_vocab import huffman_tree, keep_probabilities,
 from hf_classic.word2vec import Word2VecConfig, Word2VecForPreTraining
 
 ALPHA = 0.05
-# word2vec.c's table reads σ at most this far below σ (checked below), so an update coefficient `g` is within
-# `ALPHA * SIGMOID_TABLE_ERROR` of SGD's, and a row's update within that times the summed norms it is made of.
-SIGMOID_TABLE_ERROR = 0.0092
 
 
 def sgd_tolerance(*vectors: np.ndarray) -> float:
-    """How far the kernel's update of a row may be from SGD's: the table's error on each term's coefficient."""
-    return ALPHA * SIGMOID_TABLE_ERROR * sum(float(np.abs(v).max()) for v in vectors) + 1e-6
+    """How far the kernel's update of a row may be from SGD's: σ's table is within `SIGMOID_TABLE_ERROR` of σ
+    (checked below), so each term's coefficient `g` is within `ALPHA` times that of SGD's."""
+    return ALPHA * word2vec_kernels.SIGMOID_TABLE_ERROR * sum(float(np.abs(v).max()) for v in vectors) + 1e-6
 
 
 def model_with_random_weights(objective: str, counts: np.ndarray) -> Word2VecForPreTraining:
@@ -96,7 +94,9 @@ def test_sigmoid_is_read_from_word2vec_c_table_within_its_error():
     scores = np.linspace(-5.999, 5.999, 20001, dtype=np.float32)
     read = np.array([word2vec_kernels._sigmoid(score) for score in scores])
     error = read - 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
-    assert error.min() >= -SIGMOID_TABLE_ERROR and error.max() <= 0  # read at a lower score, never above σ
+    assert (
+        error.min() >= -word2vec_kernels.SIGMOID_TABLE_ERROR and error.max() <= 0
+    )  # read at a lower score, never above σ
     assert read[len(scores) // 2] == np.float32(
         1.0 / (1.0 + np.exp(0.024))
     )  # σ(0) reads entry 498: σ(-6 + 498 * 0.012)

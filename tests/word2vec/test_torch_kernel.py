@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from hf_classic.training import word2vec_torch
+from hf_classic.training import word2vec_kernels, word2vec_torch
 from hf_classic.training.word2vec_vocab import huffman_tree, noise_distribution
 from hf_classic.word2vec import Word2VecConfig, Word2VecForPreTraining
 
@@ -75,6 +75,13 @@ def small_model(objective: str, vocab: int = 12, dim: int = 6) -> Word2VecForPre
     return model
 
 
+def assert_sgd_step(actual, expected, lr, *sides):
+    """`actual` is SGD's `expected` step up to σ's table: each term's coefficient within `lr` times the table's
+    error, times the largest entry of the vectors on the other side of the terms (`sides`, summed over terms)."""
+    tolerance = lr * word2vec_kernels.SIGMOID_TABLE_ERROR * sum(side.abs().max().item() for side in sides)
+    torch.testing.assert_close(actual, expected, atol=tolerance + 1e-6, rtol=0)
+
+
 @pytest.mark.parametrize("damped", [False, True], ids=["plain", "damped"])
 def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss(damped):
     """Damping leaves a row that occurs once as it is: its curvature is below 1."""
@@ -86,8 +93,9 @@ def test_negative_sampling_step_is_one_sgd_step_on_the_models_loss(damped):
     lr = 0.1
     output = model.output_vectors.detach().clone()
     error, _, loss = word2vec_torch.negative_sampling_step(hidden.detach(), words, output, noise, lr, damped)
-    torch.testing.assert_close(output, model.output_vectors.detach() - lr * model.output_vectors.grad)
-    torch.testing.assert_close(error, -lr * hidden.grad)
+    before = model.output_vectors.detach()
+    assert_sgd_step(output, before - lr * model.output_vectors.grad, lr, hidden)
+    assert_sgd_step(error, -lr * hidden.grad, lr, *before[torch.cat([words.unsqueeze(1), noise], 1)].unbind(1))
     expected_loss = model.negative_sampling_loss(hidden.detach(), words, noise).sum()
     torch.testing.assert_close(loss, expected_loss)
 
@@ -111,8 +119,10 @@ def test_hierarchical_softmax_step_is_one_sgd_step_on_the_models_loss(damped):
         lr,
         damped,
     )
-    torch.testing.assert_close(nodes, model.node_vectors.detach() - lr * model.node_vectors.grad)
-    torch.testing.assert_close(error, -lr * hidden.grad)
+    before = model.node_vectors.detach()
+    assert_sgd_step(nodes, before - lr * model.node_vectors.grad, lr, hidden, hidden)  # the root: two words
+    depth = int(model.huffman_code_lengths.max())
+    assert_sgd_step(error, -lr * hidden.grad, lr, *[before] * depth)
     torch.testing.assert_close(loss, model.hierarchical_softmax_loss(hidden.detach(), words).sum())
 
 
@@ -127,7 +137,50 @@ def test_hidden_curvature_is_the_loss_curvature_along_the_hidden_error():
     hessian = torch.autograd.functional.hessian(lambda h: model.negative_sampling_loss(h, words, noise).sum(), hidden)
     blocks = torch.einsum("rirj->rij", hessian)  # each example's own block (the examples are independent)
     direction = error / error.norm(dim=1, keepdim=True)
-    torch.testing.assert_close(curvature, lr * torch.einsum("ri,rij,rj->r", direction, blocks, direction))
+    # σ'(s) is taken where the table reads σ, at most 0.036 below s: within 4% of the exact curvature.
+    expected = lr * torch.einsum("ri,rij,rj->r", direction, blocks, direction)
+    torch.testing.assert_close(curvature, expected, rtol=0.04, atol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["negative", "hierarchical"])
+def test_an_example_alone_gets_the_numba_kernels_update(objective):
+    """Hidden vectors of growing norm give scores from near 0 to far beyond ±6 (saturated, skipped): the torch step
+    reads σ as the numba kernel does."""
+    model = small_model(objective, vocab=12, dim=6)
+    generator = torch.Generator().manual_seed(1)
+    lr = 0.05
+    for scale in (0.5, 1.0, 2.0, 4.0):
+        hidden = torch.randn(6, generator=generator) * scale
+        matrix = (model.output_vectors if objective == "negative" else model.node_vectors).detach().clone()
+        expected_matrix, expected_error = matrix.numpy().copy(), np.zeros(6, np.float32)
+        if objective == "negative":
+            word, noise = 4, [2, 7, 9]
+            for target, label in [(word, 1.0), *[(n, 0.0) for n in noise]]:
+                word2vec_kernels.ns_update(
+                    hidden.numpy(), expected_matrix, target, np.float32(label), np.float32(lr), expected_error
+                )
+            error, _, _ = word2vec_torch.negative_sampling_step(
+                hidden.unsqueeze(0), torch.tensor([word]), matrix, torch.tensor([noise]), lr, damped=False
+            )
+        else:
+            word = 9
+            codes, points = model.huffman_codes.numpy(), model.huffman_points.numpy()
+            length = int(model.huffman_code_lengths[word])
+            word2vec_kernels.hs_update(
+                hidden.numpy(), expected_matrix, codes[word], points[word], length, np.float32(lr), expected_error
+            )
+            error, _, _ = word2vec_torch.hierarchical_softmax_step(
+                hidden.unsqueeze(0),
+                torch.tensor([word]),
+                matrix,
+                model.huffman_codes,
+                model.huffman_points.long(),
+                model.huffman_code_lengths.long(),
+                lr,
+                damped=False,
+            )
+        torch.testing.assert_close(matrix, torch.from_numpy(expected_matrix), atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(error[0], torch.from_numpy(expected_error), atol=1e-6, rtol=1e-5)
 
 
 def test_damping_scales_a_rows_summed_update_by_its_summed_curvature():
