@@ -16,7 +16,8 @@ trial pays the kernel's compilation (a one-off after installing, cached since).
     python bench/word2vec_vs_gensim.py --corpus my.txt --dims 100 --seeds 1 2 3 4 5
     python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's torch kernel on the GPU
     python bench/word2vec_vs_gensim.py --device cpu --backend torch   # adds the torch kernel on the CPU
-    python bench/word2vec_vs_gensim.py --device cpu --backend torch --batch-size 16384 --output bench/results/word2vec_torch_cpu
+    python bench/word2vec_vs_gensim.py --device cpu --backend torch --batch-size 16384 --architectures skipgram \
+        --dims 100 --seeds 1 2 --no-corpus-file --output bench/results/word2vec_torch_cpu_skipgram
 
 Writes bench/results/word2vec_vs_gensim.md and .json. Speed is effective words per second (words kept
 after frequent-word subsampling, per second of training, reading the corpus included), as gensim reports it.
