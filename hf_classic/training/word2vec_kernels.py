@@ -26,10 +26,13 @@ KERNEL_NAME = "numba-hogwild"
 # read at about x - 0.004 (x + 6) - 0.006 (σ(0) reads 0.494), and (as gensim does) an update whose score is beyond
 # ±6 is skipped. With the exact σ, CBOW's vectors had word similarities below gensim's (Gutenberg, dim 100, 8 seeds:
 # MEN Spearman -0.004, t = -3.6; WordSim -0.014); with this table the two agree (MEN -0.0007, t = -0.5).
-SCORE_LIMIT = 6.0
-SIGMOID_TABLE_STEP = 2 * SCORE_LIMIT / 1000
-SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-(-SCORE_LIMIT + np.arange(1000) * SIGMOID_TABLE_STEP)))).astype(np.float32)
-SIGMOID_INDEX_SCALE = np.float32(1000 // 6 // 2)
+SCORE_LIMIT = 6
+SIGMOID_TABLE_SIZE = 1000
+SIGMOID_TABLE_STEP = 2 * SCORE_LIMIT / SIGMOID_TABLE_SIZE
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(SCORE_LIMIT - np.arange(SIGMOID_TABLE_SIZE) * SIGMOID_TABLE_STEP))).astype(
+    np.float32
+)
+SIGMOID_INDEX_SCALE = np.float32(SIGMOID_TABLE_SIZE // SCORE_LIMIT // 2)
 # The table reads σ below σ by at most this (0.0091 near x = 0.22), never above it.
 SIGMOID_TABLE_ERROR = 0.0092
 # -log σ(x), for the reported loss only: 4096 entries on [-8, 8), each taken at the middle of its interval.
