@@ -94,12 +94,9 @@ def test_sigmoid_is_read_from_word2vec_c_table_within_its_error():
     scores = np.linspace(-5.999, 5.999, 20001, dtype=np.float32)
     read = np.array([word2vec_kernels._sigmoid(score) for score in scores])
     error = read - 1.0 / (1.0 + np.exp(-scores.astype(np.float64)))
-    assert (
-        error.min() >= -word2vec_kernels.SIGMOID_TABLE_ERROR and error.max() <= 0
-    )  # read at a lower score, never above σ
-    assert read[len(scores) // 2] == np.float32(
-        1.0 / (1.0 + np.exp(0.024))
-    )  # σ(0) reads entry 498: σ(-6 + 498 * 0.012)
+    # σ is read at a lower score, never above σ; σ(0) reads entry 498, σ(-6 + 498 * 0.012).
+    assert error.min() >= -word2vec_kernels.SIGMOID_TABLE_ERROR and error.max() <= 0
+    assert read[len(scores) // 2] == np.float32(1.0 / (1.0 + np.exp(0.024)))
 
 
 @pytest.mark.parametrize("score", [-7.0, -5.99, -2.5, -0.3, 0.0, 0.004, 1.0, 3.7, 5.95, 6.5])
