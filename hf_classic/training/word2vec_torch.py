@@ -11,8 +11,8 @@ turns a whole block of sentences into training examples at once and updates the 
    grid into `(centre, context)` pairs, CBOW uses the grid's rows as context windows. Both have a plain
    loop beside them (`*_reference`) that the tests compare against.
 3. `negative_sampling_step` and `hierarchical_softmax_step` compute word2vec's gradients by hand:
-   `g = (label - σ(h·u)) α`, `hidden_error = Σ g u`, `u += g h`, as a gather, a few products and an `index_add_`
-   per batch; no autograd and no optimiser over the full matrices. σ is read as the numba kernel reads it
+   `g = (label - σ(h·u)) α`, `hidden_error = Σ g u`, `u += g h`, as a gather, batched matrix-vector products and
+   a sum of each row's updates per batch (`add_rows`); no autograd and no optimiser over the full matrices. σ is read as the numba kernel reads it
    (word2vec.c's table, as gensim indexes it; saturated scores skipped), so that an example alone in its batch
    gets the numba kernel's update.
 
@@ -37,6 +37,8 @@ more than half of it (0.015).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import torch
 from torch.nn import functional as F
@@ -144,21 +146,47 @@ def table_sigmoid(scores: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(index * SIGMOID_TABLE_STEP - SCORE_LIMIT)
 
 
-def add_rows(matrix: torch.Tensor, rows: torch.Tensor, updates: torch.Tensor, curvature: torch.Tensor | None) -> None:
-    """`matrix[rows[i]] += updates[i]` for all `i` (repeated rows summed), `rows (n,)`, `updates (n, dim)`.
+def add_rows(
+    matrix: torch.Tensor,
+    rows: torch.Tensor,
+    sources: torch.Tensor,
+    source_rows: torch.Tensor,
+    coefficients: torch.Tensor,
+    curvature: torch.Tensor | None,
+) -> None:
+    """`matrix[rows[i]] += coefficients[i] * sources[source_rows[i]]` for all `i`, repeated rows summed.
 
-    With `curvature (n,)` (each update's learning rate times curvature, see the module docstring), the updates
-    of a row are scaled by `1 / max(1, C)`, `C` the sum of their curvatures; None: plain sums.
+    Args:
+        matrix: `(vocab, dim)`, updated in place.
+        rows, source_rows, coefficients: `(n,)` the row each term updates, the row of `sources (m, dim)` it adds
+            and by how much.
+        curvature: `(n,)` each term's learning rate times curvature (see the module docstring): the terms of a
+            row are scaled by `1 / max(1, C)`, `C` the sum of their curvatures; None: plain sums.
+
+    The `(n, dim)` updates are never formed on the CPU: there a sparse `(rows, m)` matrix of the coefficients times
+    `sources` sums each row's terms (several times faster than forming them and adding with `index_put_`).
     """
     if curvature is not None:
-        total = torch.zeros(matrix.shape[0], dtype=updates.dtype, device=updates.device)
-        total.index_add_(0, rows, curvature.to(updates.dtype))
-        updates = updates * total.clamp(min=1.0).reciprocal()[rows].unsqueeze(1)
-    if matrix.device.type == "cpu":
-        # On the CPU, index_put_ sorts the rows and sums each run: several times faster than index_add_.
-        matrix.index_put_((rows,), updates, accumulate=True)
-    else:
-        matrix.index_add_(0, rows, updates)
+        total = torch.zeros(matrix.shape[0], dtype=coefficients.dtype, device=coefficients.device)
+        total.index_add_(0, rows, curvature.to(coefficients.dtype))
+        coefficients = coefficients * total.clamp(min=1.0).reciprocal()[rows]
+    if matrix.device.type != "cpu":
+        matrix.index_add_(0, rows, coefficients.unsqueeze(1) * sources[source_rows])
+        return
+    order = torch.argsort(rows, stable=True)
+    unique_rows, counts = torch.unique_consecutive(rows[order], return_counts=True)
+    row_starts = torch.zeros(unique_rows.shape[0] + 1, dtype=torch.int64)
+    torch.cumsum(counts, 0, out=row_starts[1:])
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        terms = torch.sparse_csr_tensor(
+            row_starts,
+            source_rows[order],
+            coefficients[order],
+            (unique_rows.shape[0], sources.shape[0]),
+            check_invariants=False,
+        )
+    matrix.index_add_(0, unique_rows, terms @ sources)
 
 
 def _binary_logistic_step(
@@ -184,22 +212,23 @@ def _binary_logistic_step(
     summed loss (a 0-d tensor).
     """
     vectors = matrix[targets]
-    # Products and sums rather than bmm: each batch item is a (t, dim) × (dim,) product, too small for a GEMM.
-    scores = (vectors * hidden.unsqueeze(1)).sum(2)
+    # Batched matrix-vector products: each reads `vectors (batch, t, dim)` once, where a broadcast product and a sum
+    # would write and read a tensor of its size.
+    scores = torch.bmm(vectors, hidden.unsqueeze(2)).squeeze(2)
     probabilities = table_sigmoid(scores)
     live = weights * (scores.abs() < SCORE_LIMIT)  # saturated scores are skipped
     gradients = (labels - probabilities) * live * lr
     loss = (F.softplus(torch.where(labels > 0, -scores, scores)) * weights).sum()
-    hidden_error = (gradients.unsqueeze(2) * vectors).sum(1)
-    updates = gradients.unsqueeze(2) * hidden.unsqueeze(1)
+    hidden_error = torch.bmm(gradients.unsqueeze(1), vectors).squeeze(1)
     hidden_curvature = target_curvature = None
     if damped:
         slopes = probabilities * (1.0 - probabilities) * live * lr
         # Along the direction the hidden error moves h: the Rayleigh quotient of the Gauss-Newton matrix there.
         direction = hidden_error / hidden_error.norm(dim=1, keepdim=True).clamp(min=torch.finfo(hidden.dtype).tiny)
-        hidden_curvature = (slopes * (vectors * direction.unsqueeze(1)).sum(2).square()).sum(1)
+        hidden_curvature = (slopes * torch.bmm(vectors, direction.unsqueeze(2)).squeeze(2).square()).sum(1)
         target_curvature = (slopes * hidden.square().sum(1, keepdim=True)).reshape(-1)
-    add_rows(matrix, targets.reshape(-1), updates.reshape(-1, hidden.shape[1]), target_curvature)
+    example = torch.arange(hidden.shape[0], device=hidden.device).repeat_interleave(targets.shape[1])
+    add_rows(matrix, targets.reshape(-1), hidden, example, gradients.reshape(-1), target_curvature)
     return hidden_error, hidden_curvature, loss
 
 
@@ -301,7 +330,7 @@ def train_block(
             batch_mask = mask[start : start + batch_size]
             weights = batch_mask.to(input_vectors.dtype)
             count = weights.sum(1, keepdim=True)
-            hidden = (weights.unsqueeze(2) * input_vectors[context_words]).sum(1)
+            hidden = torch.bmm(weights.unsqueeze(1), input_vectors[context_words]).squeeze(1)
             # word2vec.c and gensim apply the mean's error to every context word in full, and spread the sum's
             # error over them.
             hidden, error_scale = (hidden / count, None) if cbow_mean else (hidden, 1.0 / count)
@@ -320,15 +349,14 @@ def train_block(
         hidden_error = sum(error for error, _, _ in objectives)
         hidden_curvature = sum(curvature for _, curvature, _ in objectives) if damped else None
         loss_sum += sum(loss for _, _, loss in objectives)
+        example = torch.arange(words.shape[0], device=device)
+        ones = torch.ones(words.shape[0], dtype=hidden_error.dtype, device=device)
         if cbow:
-            if error_scale is not None:
-                hidden_error = hidden_error * error_scale
-            updates = hidden_error.unsqueeze(1).expand(-1, batch_mask.shape[1], -1)
-            curvature = None
-            if damped:
-                # The context rows of a window move its scores together: each takes the window's whole curvature.
-                curvature = hidden_curvature.unsqueeze(1).expand_as(batch_mask)[batch_mask]
-            add_rows(input_vectors, context_words[batch_mask], updates[batch_mask], curvature)
+            window_of = example.unsqueeze(1).expand_as(batch_mask)[batch_mask]
+            coefficients = (ones if error_scale is None else error_scale.squeeze(1))[window_of]
+            # The context rows of a window move its scores together: each takes the window's whole curvature.
+            curvature = hidden_curvature[window_of] if damped else None
+            add_rows(input_vectors, context_words[batch_mask], hidden_error, window_of, coefficients, curvature)
         else:
-            add_rows(input_vectors, context_words, hidden_error, hidden_curvature)
+            add_rows(input_vectors, context_words, hidden_error, example, ones, hidden_curvature)
     return kept.shape[0], loss_sum, examples

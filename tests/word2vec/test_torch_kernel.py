@@ -186,12 +186,27 @@ def test_an_example_alone_gets_the_numba_kernels_update(objective):
 def test_damping_scales_a_rows_summed_update_by_its_summed_curvature():
     matrix = torch.zeros(3, 2)
     rows = torch.tensor([0] * 10 + [1, 1, 2])
-    updates = torch.ones(13, 2)
-    word2vec_torch.add_rows(matrix, rows, updates, curvature=torch.full((13,), 0.5))
+    sources, source_rows, coefficients = torch.ones(1, 2), torch.zeros(13, dtype=torch.int64), torch.ones(13)
+    word2vec_torch.add_rows(matrix, rows, sources, source_rows, coefficients, curvature=torch.full((13,), 0.5))
     # Row 0: 10 updates of curvature 5 in all, scaled by 1/5; rows 1 and 2 (curvature 1 and 0.5) in full.
     torch.testing.assert_close(matrix, torch.tensor([[2.0, 2.0], [2.0, 2.0], [1.0, 1.0]]))
-    word2vec_torch.add_rows(matrix, rows, updates, curvature=None)
+    word2vec_torch.add_rows(matrix, rows, sources, source_rows, coefficients, curvature=None)
     torch.testing.assert_close(matrix, torch.tensor([[12.0, 12.0], [4.0, 4.0], [2.0, 2.0]]))
+
+
+def test_add_rows_sums_the_terms_of_each_row():
+    """Rows in any order, repeated or not, each term a multiple of any source row: the sum a loop makes."""
+    generator = torch.Generator().manual_seed(0)
+    matrix = torch.randn(50, 7, generator=generator)
+    rows = torch.randint(50, (400,), generator=generator)
+    sources = torch.randn(30, 7, generator=generator)
+    source_rows = torch.randint(30, (400,), generator=generator)
+    coefficients = torch.randn(400, generator=generator)
+    expected = matrix.clone()
+    for row, source, coefficient in zip(rows.tolist(), source_rows.tolist(), coefficients.tolist(), strict=True):
+        expected[row] += coefficient * sources[source]
+    word2vec_torch.add_rows(matrix, rows, sources, source_rows, coefficients, curvature=None)
+    torch.testing.assert_close(matrix, expected)
 
 
 def test_damped_step_lowers_the_loss_that_a_plain_sum_of_stale_updates_raises():
