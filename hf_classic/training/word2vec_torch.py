@@ -12,28 +12,29 @@ turns a whole block of sentences into training examples at once and updates the 
    loop beside them (`*_reference`) that the tests compare against.
 3. `negative_sampling_step` and `hierarchical_softmax_step` compute word2vec's gradients by hand:
    `g = (label - σ(h·u)) α`, `hidden_error = Σ g u`, `u += g h`, as a gather, batched matrix-vector products and
-   a sum of each row's updates per batch (`add_rows`); no autograd and no optimiser over the full matrices. σ is read as the numba kernel reads it
-   (word2vec.c's table, as gensim indexes it; saturated scores skipped), so that an example alone in its batch
-   gets the numba kernel's update.
+   each row's summed step (`summed_steps`) per batch; no autograd and no optimiser over the full matrices. σ is
+   read as the numba kernel reads it (word2vec.c's table, as gensim indexes it; saturated scores skipped), so
+   that an example alone in its batch gets the numba kernel's update.
 
 A row that occurs `k` times in one batch receives `k` updates computed from the same stale weights. For
 frequent words (the noise words above all) `k` runs into the thousands; summed, such updates overshoot, where
-sequential SGD would have seen the row's gradient shrink after the first few, and training diverges.
-`add_rows` therefore scales the updates of each row by `1 / max(1, C)`, `C` the sum of their curvatures `c`:
-the learning rate times the curvature of the update's loss along the direction it moves the row. Each term
-`-log σ(±h·u)` has Gauss-Newton curvature `σ'(s) = σ(s)(1 - σ(s))` along its score, so
-- an output row `u` moved by `g h` has `c = α σ'(s) |h|²`;
+sequential SGD would have seen the row's gradient shrink after the first few, and training diverges. `damp`
+therefore scales each row's summed step `S` by `1 / max(1, C)`, `C` the sum of its terms' curvatures: the
+learning rate times the curvature of a term's loss along a direction. Each term `-log σ(±h·u)` has
+Gauss-Newton curvature `σ'(s) = σ(s)(1 - σ(s))` along its score, so
+- the terms `g_i h_i` of an output row `u` take the direction of `S` itself: `C = α Σ_i σ'(s_i) (h_i·Ŝ)²` is α
+  times the curvature of the row's summed loss along its step, and past `C = 1` the scaled step stops at the
+  minimum of the loss's quadratic model along it (one Newton step);
 - a hidden vector moved by its error `Σ_t g_t u_t`, of unit direction `e`, has `c = α Σ_t σ'(s_t) (u_t·e)²`,
-  which its context rows take whole (skip-gram's one, and each of CBOW's, since they move `h` together).
-When a row's updates push one way, which is when their sum overshoots, `C` is α times the curvature of their
-summed loss along the summed step, and the scaled step stops at the minimum of its quadratic model: about
-one Newton step a batch for a hammered row. Since `σ' ≤ 1/4`, `c ≤ α/4 · Σ|x|²` over an update's terms (`x`
-the vectors on the other side): below 1 until that sum reaches 4/α (160 at α = 0.025), so a row that occurs
-once, or a few times, gets word2vec's update exactly.
+  which its context rows take whole (skip-gram's one, and each of CBOW's, since they move `h` together); an
+  input row sums these over its terms (its curvature along `S` would need each term's output vectors again).
+Since `σ' ≤ 1/4`, `C ≤ α/4 · Σ|x|²` over a row's terms (`x` the vectors on the other side): below 1 until that
+sum reaches 4/α (160 at α = 0.025), so a row that occurs once, or a few times, gets word2vec's update exactly.
 
-On the KJV in batches of 16,384 examples, this kept skip-gram's analogy accuracy close to the numba kernel's
-(0.028 against 0.032, mean of three seeds), where a cap on the number of updates per row (the rule before) lost
-more than half of it (0.015).
+Output rows were first damped by `α Σ_i σ'(s_i) |h_i|²`, their terms' curvatures along their own directions.
+That exceeds the curvature along `S` when the hidden vectors differ, and held CBOW's output rows back: on
+Gutenberg (dim 100, batches of 4,096 windows, seed 1) analogy accuracy went from 0.057 to 0.064 and MEN ρ from
+0.217 to 0.247 (gensim: 0.069 and 0.237) with the rule above.
 """
 
 from __future__ import annotations
@@ -146,47 +147,96 @@ def table_sigmoid(scores: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(index * SIGMOID_TABLE_STEP - SCORE_LIMIT)
 
 
-def add_rows(
-    matrix: torch.Tensor,
+def _sparse_rows(row_starts, columns, values, shape) -> torch.Tensor:
+    """A CSR matrix, without the invariant checks (columns may repeat within a row, and need not be sorted)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
+        return torch.sparse_csr_tensor(row_starts, columns, values, shape, check_invariants=False)
+
+
+def sparse_by_default(device: torch.device) -> bool:
+    """Whether batches on `device` use sparse products (`RowTable`, `summed_steps`) rather than gathered rows: on
+    the CPU, where they are several times faster; elsewhere the dense forms (a GPU's sparse kernels are untried)."""
+    return torch.device(device).type == "cpu"
+
+
+class RowTable:
+    """The rows `matrix[columns]` of a batch, `columns (batch, t)`, for products with them.
+
+    Sparse: read in place through a `(batch, rows)` CSR pattern of `columns` (`sampled_addmm` and a sparse-dense
+    product: 15x faster on the CPU than gathering the rows and multiplying). Dense: gathered once into a
+    `(batch, t, dim)` tensor, then batched matrix-vector products (each reads it once).
+    """
+
+    def __init__(self, matrix: torch.Tensor, columns: torch.Tensor, sparse: bool):
+        self.matrix, self.columns, self.sparse = matrix, columns, sparse
+        if sparse:
+            batch, t = columns.shape
+            self.row_starts = torch.arange(0, batch * t + 1, t, device=columns.device)
+            self.pattern = self._csr(torch.ones(columns.numel(), dtype=matrix.dtype, device=matrix.device))
+        else:
+            self.rows = matrix[columns]
+
+    def _csr(self, values: torch.Tensor) -> torch.Tensor:
+        return _sparse_rows(
+            self.row_starts, self.columns.reshape(-1), values, (self.columns.shape[0], self.matrix.shape[0])
+        )
+
+    def dots(self, vectors: torch.Tensor) -> torch.Tensor:
+        """`(batch, t)`: `vectors[b] · matrix[columns[b, j]]`, `vectors (batch, dim)`."""
+        if self.sparse:
+            products = torch.sparse.sampled_addmm(self.pattern, vectors, self.matrix.T, beta=0.0)
+            return products.values().view(self.columns.shape)
+        return torch.bmm(self.rows, vectors.unsqueeze(2)).squeeze(2)
+
+    def weighted_sums(self, weights: torch.Tensor) -> torch.Tensor:
+        """`(batch, dim)`: `Σ_j weights[b, j] matrix[columns[b, j]]`, `weights (batch, t)`."""
+        if self.sparse:
+            return self._csr(weights.reshape(-1)) @ self.matrix
+        return torch.bmm(weights.unsqueeze(1), self.rows).squeeze(1)
+
+
+def summed_steps(
     rows: torch.Tensor,
     sources: torch.Tensor,
     source_rows: torch.Tensor,
     coefficients: torch.Tensor,
-    curvature: torch.Tensor | None,
-) -> None:
-    """`matrix[rows[i]] += coefficients[i] * sources[source_rows[i]]` for all `i`, repeated rows summed.
+    sparse: bool,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The summed step of each row that terms `matrix[rows[i]] += coefficients[i] * sources[source_rows[i]]` update.
 
     Args:
-        matrix: `(vocab, dim)`, updated in place.
         rows, source_rows, coefficients: `(n,)` the row each term updates, the row of `sources (m, dim)` it adds
             and by how much.
-        curvature: `(n,)` each term's learning rate times curvature (see the module docstring): the terms of a
-            row are scaled by `1 / max(1, C)`, `C` the sum of their curvatures; None: plain sums.
+        sparse: sum with a sparse `(u, m)` matrix of the coefficients times `sources`, never forming the `(n, dim)`
+            terms (on the CPU several times faster than forming them and adding them with `index_add_`); False:
+            form and add them.
 
-    The `(n, dim)` updates are never formed on the CPU: there a sparse `(rows, m)` matrix of the coefficients times
-    `sources` sums each row's terms (several times faster than forming them and adding with `index_put_`).
+    Returns `(unique_rows (u,), term_row (n,), steps (u, dim))`: the rows updated (sorted), the index into them of
+    each term, and each row's sum of its terms.
     """
-    if curvature is not None:
-        total = torch.zeros(matrix.shape[0], dtype=coefficients.dtype, device=coefficients.device)
-        total.index_add_(0, rows, curvature.to(coefficients.dtype))
-        coefficients = coefficients * total.clamp(min=1.0).reciprocal()[rows]
-    if matrix.device.type != "cpu":
-        matrix.index_add_(0, rows, coefficients.unsqueeze(1) * sources[source_rows])
-        return
-    order = torch.argsort(rows, stable=True)
-    unique_rows, counts = torch.unique_consecutive(rows[order], return_counts=True)
-    row_starts = torch.zeros(unique_rows.shape[0] + 1, dtype=torch.int64)
-    torch.cumsum(counts, 0, out=row_starts[1:])
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta", UserWarning)
-        terms = torch.sparse_csr_tensor(
-            row_starts,
-            source_rows[order],
-            coefficients[order],
-            (unique_rows.shape[0], sources.shape[0]),
-            check_invariants=False,
-        )
-    matrix.index_add_(0, unique_rows, terms @ sources)
+    unique_rows, term_row = torch.unique(rows, return_inverse=True)
+    if not sparse:
+        steps = torch.zeros(unique_rows.shape[0], sources.shape[1], dtype=sources.dtype, device=sources.device)
+        return unique_rows, term_row, steps.index_add_(0, term_row, coefficients.unsqueeze(1) * sources[source_rows])
+    order = torch.argsort(term_row, stable=True)
+    row_starts = torch.zeros(unique_rows.shape[0] + 1, dtype=torch.int64, device=rows.device)
+    torch.cumsum(torch.bincount(term_row, minlength=unique_rows.shape[0]), 0, out=row_starts[1:])
+    terms = _sparse_rows(row_starts, source_rows[order], coefficients[order], (unique_rows.shape[0], sources.shape[0]))
+    return unique_rows, term_row, terms @ sources
+
+
+def damp(steps: torch.Tensor, term_row: torch.Tensor, curvature: torch.Tensor) -> torch.Tensor:
+    """`steps (u, dim)` (see `summed_steps`), each scaled by `1 / max(1, C)`, `C` the sum of the `curvature (n,)` of
+    its terms (`term_row (n,)`): past 1, the step to the minimum of the quadratic model (module docstring)."""
+    total = torch.zeros(steps.shape[0], dtype=steps.dtype, device=steps.device)
+    total.index_add_(0, term_row, curvature.to(steps.dtype))
+    return steps * total.clamp(min=1.0).reciprocal().unsqueeze(1)
+
+
+def unit_rows(vectors: torch.Tensor) -> torch.Tensor:
+    """`vectors (n, dim)` scaled to unit length (zero rows stay zero)."""
+    return vectors / vectors.norm(dim=1, keepdim=True).clamp(min=torch.finfo(vectors.dtype).tiny)
 
 
 def _binary_logistic_step(
@@ -205,30 +255,32 @@ def _binary_logistic_step(
         hidden: `(batch, dim)` the projections `h`; matrix `(rows, dim)` the output weights `u`, updated in place.
         targets, labels, weights: `(batch, t)` rows of `matrix`, their labels (0/1) and weights (0/1).
         damped: scale the summed update of a row of `matrix` that occurs several times by its curvature
-            (`add_rows`); False: plain sums.
+            (`damp`); False: plain sums.
 
     Returns `hidden_error (batch, dim) = Σ_t g_t u_t` (before the update), `hidden_curvature (batch,) =
     Σ_t α σ'(s_t) (u_t·e)²` along the unit vector `e` of `hidden_error` (None when not `damped`) and the
     summed loss (a 0-d tensor).
     """
-    vectors = matrix[targets]
-    # Batched matrix-vector products: each reads `vectors (batch, t, dim)` once, where a broadcast product and a sum
-    # would write and read a tensor of its size.
-    scores = torch.bmm(vectors, hidden.unsqueeze(2)).squeeze(2)
+    sparse = sparse_by_default(hidden.device)
+    table = RowTable(matrix, targets, sparse)
+    scores = table.dots(hidden)
     probabilities = table_sigmoid(scores)
     live = weights * (scores.abs() < SCORE_LIMIT)  # saturated scores are skipped
     gradients = (labels - probabilities) * live * lr
     loss = (F.softplus(torch.where(labels > 0, -scores, scores)) * weights).sum()
-    hidden_error = torch.bmm(gradients.unsqueeze(1), vectors).squeeze(1)
-    hidden_curvature = target_curvature = None
+    hidden_error = table.weighted_sums(gradients)
+    hidden_curvature = None
     if damped:
         slopes = probabilities * (1.0 - probabilities) * live * lr
         # Along the direction the hidden error moves h: the Rayleigh quotient of the Gauss-Newton matrix there.
-        direction = hidden_error / hidden_error.norm(dim=1, keepdim=True).clamp(min=torch.finfo(hidden.dtype).tiny)
-        hidden_curvature = (slopes * torch.bmm(vectors, direction.unsqueeze(2)).squeeze(2).square()).sum(1)
-        target_curvature = (slopes * hidden.square().sum(1, keepdim=True)).reshape(-1)
+        hidden_curvature = (slopes * table.dots(unit_rows(hidden_error)).square()).sum(1)
     example = torch.arange(hidden.shape[0], device=hidden.device).repeat_interleave(targets.shape[1])
-    add_rows(matrix, targets.reshape(-1), hidden, example, gradients.reshape(-1), target_curvature)
+    rows, term_row, steps = summed_steps(targets.reshape(-1), hidden, example, gradients.reshape(-1), sparse)
+    if damped:
+        # Each term's curvature along its row's summed step.
+        along_step = RowTable(unit_rows(steps), term_row.view(targets.shape), sparse).dots(hidden)
+        steps = damp(steps, term_row, (slopes * along_step.square()).reshape(-1))
+    matrix.index_add_(0, rows, steps)
     return hidden_error, hidden_curvature, loss
 
 
@@ -321,6 +373,7 @@ def train_block(
     examples = centre.shape[0]
     first_centres = raw_position[centre[::batch_size]].tolist()
     loss_sum = torch.zeros((), dtype=input_vectors.dtype, device=device)
+    sparse = sparse_by_default(device)
     for batch, start in enumerate(range(0, examples, batch_size)):
         progress = min(1.0, (words_before + first_centres[batch]) / total_words)
         lr = alpha_start - (alpha_start - alpha_end) * progress
@@ -330,7 +383,7 @@ def train_block(
             batch_mask = mask[start : start + batch_size]
             weights = batch_mask.to(input_vectors.dtype)
             count = weights.sum(1, keepdim=True)
-            hidden = torch.bmm(weights.unsqueeze(1), input_vectors[context_words]).squeeze(1)
+            hidden = RowTable(input_vectors, context_words, sparse).weighted_sums(weights)
             # word2vec.c and gensim apply the mean's error to every context word in full, and spread the sum's
             # error over them.
             hidden, error_scale = (hidden / count, None) if cbow_mean else (hidden, 1.0 / count)
@@ -350,13 +403,15 @@ def train_block(
         hidden_curvature = sum(curvature for _, curvature, _ in objectives) if damped else None
         loss_sum += sum(loss for _, _, loss in objectives)
         example = torch.arange(words.shape[0], device=device)
-        ones = torch.ones(words.shape[0], dtype=hidden_error.dtype, device=device)
+        coefficients = torch.ones(words.shape[0], dtype=hidden_error.dtype, device=device)
         if cbow:
-            window_of = example.unsqueeze(1).expand_as(batch_mask)[batch_mask]
-            coefficients = (ones if error_scale is None else error_scale.squeeze(1))[window_of]
+            # Each context word of a window takes the window's error (spread over them for a sum: `error_scale`).
+            example = example.unsqueeze(1).expand_as(batch_mask)[batch_mask]
+            context_words = context_words[batch_mask]
+            coefficients = (coefficients if error_scale is None else error_scale.squeeze(1))[example]
+        rows, term_row, steps = summed_steps(context_words, hidden_error, example, coefficients, sparse)
+        if damped:
             # The context rows of a window move its scores together: each takes the window's whole curvature.
-            curvature = hidden_curvature[window_of] if damped else None
-            add_rows(input_vectors, context_words[batch_mask], hidden_error, window_of, coefficients, curvature)
-        else:
-            add_rows(input_vectors, context_words, hidden_error, example, ones, hidden_curvature)
+            steps = damp(steps, term_row, hidden_curvature[example])
+        input_vectors.index_add_(0, rows, steps)
     return kept.shape[0], loss_sum, examples
