@@ -280,8 +280,7 @@ def test_row_table_sparse_and_dense_products_agree(columns):
 @pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
 def test_dense_products_train_a_block_as_the_sparse_ones_do(architecture, monkeypatch):
     """The dense forms (what a GPU runs) and the sparse ones (the CPU's) give the same weights after a block."""
-    objective = "both"
-    model = small_model(objective, vocab=12, dim=6)
+    model = small_model("both", vocab=12, dim=6)
     tokens = torch.from_numpy(np.random.default_rng(0).integers(2, 12, size=300))
     lengths = torch.tensor([30] * 10)
     tables = {
