@@ -67,6 +67,18 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="torch kernel: examples per batch (default: 4096; on a GPU 16384 for skip-gram)",
     )
+    run.add_argument(
+        "--no-torch-compile",
+        dest="torch_compile",
+        action="store_false",
+        help="torch kernel on CUDA: run each batch's ops one by one instead of fused by torch.compile",
+    )
+    run.add_argument(
+        "--no-cuda-graphs",
+        dest="cuda_graphs",
+        action="store_false",
+        help="torch kernel on CUDA: launch each batch's ops one by one instead of replaying a captured CUDA graph",
+    )
     run.add_argument("--no-progress", dest="progress", action="store_false", help="hide progress bars")
     run.add_argument("--block-lines", type=int, default=8192, help="lines per block handed to the kernel")
     run.add_argument(
@@ -149,6 +161,8 @@ def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, o
         device=args.device,
         backend=args.backend,
         batch_size=args.batch_size,
+        torch_compile=args.torch_compile,
+        cuda_graphs=args.cuda_graphs,
     )
     if args.resume_from:
         trainer = Word2VecTrainer.from_checkpoint(args.resume_from, training_args)

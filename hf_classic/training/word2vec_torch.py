@@ -10,11 +10,20 @@ turns a whole block of sentences into training examples at once and updates the 
    and masks those past the span, outside the sentence or outside the block; `skipgram_pairs` flattens the
    grid into `(centre, context)` pairs, CBOW uses the grid's rows as context windows. Both have a plain
    loop beside them (`*_reference`) that the tests compare against.
-3. `negative_sampling_step` and `hierarchical_softmax_step` compute word2vec's gradients by hand:
+3. `train_block` cuts the examples into batches of one size (the last one padded with examples that have no
+   context word and change nothing), with the noise words and each batch's learning rate drawn for the whole
+   block, and hands them to `BatchStep`.
+4. `negative_sampling_step` and `hierarchical_softmax_step` compute word2vec's gradients by hand:
    `g = (label - σ(h·u)) α`, `hidden_error = Σ g u`, `u += g h`, as a gather, batched matrix-vector products and
-   each row's summed step (`summed_steps`) per batch; no autograd and no optimiser over the full matrices. σ is
-   read as the numba kernel reads it (word2vec.c's table, as gensim indexes it; saturated scores skipped), so
-   that an example alone in its batch gets the numba kernel's update.
+   each row's summed step per batch; no autograd and no optimiser over the full matrices. σ is read as the numba
+   kernel reads it (word2vec.c's table, as gensim indexes it; saturated scores skipped), so that an example alone
+   in its batch gets the numba kernel's update.
+
+Rows are read and summed in one of two forms (`RowUpdates`). On the CPU, sparse products read them in place and
+`torch.unique` deduplicates them (`SparseRowSteps`), the fastest form there. On other devices every shape in a
+batch's step follows from the batch's shape and nothing waits for the device (`ScratchRowSteps`: sums gathered
+by row index in scratch matrices), so that on CUDA the step is compiled and captured in a CUDA graph
+(`BatchStep`).
 
 A row that occurs `k` times in one batch receives `k` updates computed from the same stale weights. For
 frequent words (the noise words above all) `k` runs into the thousands; summed, such updates overshoot, where
@@ -171,8 +180,10 @@ class RowTable:
     """
 
     def __init__(self, matrix: torch.Tensor, columns: torch.Tensor, sparse: bool):
-        self.matrix, self.columns, self.sparse = matrix, columns, sparse
-        if sparse:
+        # A pattern with more entries a row than the matrix has rows trips `sampled_addmm` (torch 2.13).
+        self.matrix, self.columns = matrix, columns
+        self.sparse = sparse and columns.shape[1] <= matrix.shape[0]
+        if self.sparse:
             batch, t = columns.shape
             self.row_starts = torch.arange(0, batch * t + 1, t, device=columns.device)
             self.pattern = self._csr(torch.ones(columns.numel(), dtype=matrix.dtype, device=matrix.device))
@@ -199,28 +210,20 @@ class RowTable:
 
 
 def summed_steps(
-    rows: torch.Tensor,
-    sources: torch.Tensor,
-    source_rows: torch.Tensor,
-    coefficients: torch.Tensor,
-    sparse: bool,
+    rows: torch.Tensor, sources: torch.Tensor, source_rows: torch.Tensor, coefficients: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The summed step of each row that terms `matrix[rows[i]] += coefficients[i] * sources[source_rows[i]]` update.
+    """The summed step of each row that terms `matrix[rows[i]] += coefficients[i] * sources[source_rows[i]]` update,
+    as a sparse `(u, m)` matrix of the coefficients times `sources`: the `(n, dim)` terms are never formed (on the CPU
+    several times faster than forming them and adding them with `index_add_`).
 
     Args:
         rows, source_rows, coefficients: `(n,)` the row each term updates, the row of `sources (m, dim)` it adds
             and by how much.
-        sparse: sum with a sparse `(u, m)` matrix of the coefficients times `sources`, never forming the `(n, dim)`
-            terms (on the CPU several times faster than forming them and adding them with `index_add_`); False:
-            form and add them.
 
     Returns `(unique_rows (u,), term_row (n,), steps (u, dim))`: the rows updated (sorted), the index into them of
     each term, and each row's sum of its terms.
     """
     unique_rows, term_row = torch.unique(rows, return_inverse=True)
-    if not sparse:
-        steps = torch.zeros(unique_rows.shape[0], sources.shape[1], dtype=sources.dtype, device=sources.device)
-        return unique_rows, term_row, steps.index_add_(0, term_row, coefficients.unsqueeze(1) * sources[source_rows])
     order = torch.argsort(term_row, stable=True)
     row_starts = torch.zeros(unique_rows.shape[0] + 1, dtype=torch.int64, device=rows.device)
     torch.cumsum(torch.bincount(term_row, minlength=unique_rows.shape[0]), 0, out=row_starts[1:])
@@ -237,8 +240,98 @@ def damp(steps: torch.Tensor, term_row: torch.Tensor, curvature: torch.Tensor) -
 
 
 def unit_rows(vectors: torch.Tensor) -> torch.Tensor:
-    """`vectors (n, dim)` scaled to unit length (zero rows stay zero)."""
-    return vectors / vectors.norm(dim=1, keepdim=True).clamp(min=torch.finfo(vectors.dtype).tiny)
+    """`vectors (..., dim)` scaled to unit length along the last dimension (zero vectors stay zero)."""
+    return vectors / vectors.norm(dim=-1, keepdim=True).clamp(min=torch.finfo(vectors.dtype).tiny)
+
+
+class SparseRowSteps:
+    """A batch's terms `matrix[rows[b, j]] += coefficients[b, j] * sources[b]`, summed row by row in the CPU's form:
+    the rows deduplicated (`torch.unique`, which waits for the device) and summed by a sparse product
+    (`summed_steps`).
+
+    Args:
+        rows, coefficients: `(batch, t)`; sources: `(batch, dim)`.
+    """
+
+    def __init__(self, rows: torch.Tensor, sources: torch.Tensor, coefficients: torch.Tensor):
+        self.shape, self.sources = rows.shape, sources
+        example = torch.arange(rows.shape[0], device=rows.device).repeat_interleave(rows.shape[1])
+        self.rows, self.term_row, self.steps = summed_steps(
+            rows.reshape(-1), sources, example, coefficients.reshape(-1)
+        )
+
+    def along_steps(self) -> torch.Tensor:
+        """`(batch, t)`: `sources[b] · Ŝ`, `Ŝ` the unit direction of the summed step of row `rows[b, j]`."""
+        return RowTable(unit_rows(self.steps), self.term_row.view(self.shape), sparse=True).dots(self.sources)
+
+    def add_to(self, matrix: torch.Tensor, curvature: torch.Tensor | None) -> None:
+        """Add each row's summed step to `matrix`, damped by the `curvature (batch, t)` of its terms (see `damp`);
+        None: in full."""
+        steps = self.steps if curvature is None else damp(self.steps, self.term_row, curvature.reshape(-1))
+        matrix.index_add_(0, self.rows, steps)
+
+
+class ScratchRowSteps:
+    """The same as `SparseRowSteps` in fixed shapes and without host syncs, so that a batch can be captured in a
+    CUDA graph: the terms are formed as a `(batch, t, dim)` tensor, and what a row needs summed (its step, its
+    curvature) is gathered by row index in the scratch matrices of `RowUpdates`, zeroed again at the rows used."""
+
+    def __init__(self, scratch: RowUpdates, rows: torch.Tensor, sources: torch.Tensor, coefficients: torch.Tensor):
+        self.scratch, self.rows, self.sources = scratch, rows.reshape(-1), sources
+        self.terms = coefficients.unsqueeze(2) * sources.unsqueeze(1)
+        self.summed = False
+
+    def along_steps(self) -> torch.Tensor:
+        """`(batch, t)`: as `SparseRowSteps.along_steps`."""
+        self.scratch.steps.index_add_(0, self.rows, self.terms.view(self.rows.shape[0], -1))
+        self.summed = True
+        directions = unit_rows(self.scratch.steps[self.rows]).view(self.terms.shape)
+        return torch.bmm(directions, self.sources.unsqueeze(2)).squeeze(2)
+
+    def add_to(self, matrix: torch.Tensor, curvature: torch.Tensor | None) -> None:
+        """As `SparseRowSteps.add_to`: each term scaled by its row's damping, which scales the row's sum by it."""
+        terms = self.terms.view(self.rows.shape[0], -1)
+        if curvature is not None:
+            total = self.scratch.curvature
+            total.index_add_(0, self.rows, curvature.reshape(-1))
+            terms = terms * total[self.rows].clamp(min=1.0).reciprocal().unsqueeze(1)
+            total.index_fill_(0, self.rows, 0.0)
+        matrix.index_add_(0, self.rows, terms)
+        if self.summed:
+            self.scratch.steps.index_fill_(0, self.rows, 0.0)
+
+
+class RowUpdates:
+    """How a batch reads and updates weight rows on a device: sparse products on the CPU (`RowTable`,
+    `SparseRowSteps`); elsewhere gathered rows and fixed-shape sums (`ScratchRowSteps`), with scratch space of
+    `(rows, dim)` (kept zero between batches) for the sums.
+
+    Args:
+        sparse: None: `sparse_by_default(device)`.
+    """
+
+    def __init__(self, rows: int, dim: int, device, dtype: torch.dtype = torch.float32, sparse: bool | None = None):
+        self.sparse = sparse_by_default(device) if sparse is None else sparse
+        if not self.sparse:
+            self.steps = torch.zeros(rows, dim, dtype=dtype, device=device)
+            self.curvature = torch.zeros(rows, dtype=dtype, device=device)
+
+    @classmethod
+    def for_matrices(cls, *matrices: torch.Tensor) -> RowUpdates:
+        """Updates of any of `matrices` (of one width, on one device)."""
+        first = matrices[0]
+        return cls(max(matrix.shape[0] for matrix in matrices), first.shape[1], first.device, first.dtype)
+
+    def table(self, matrix: torch.Tensor, columns: torch.Tensor) -> RowTable:
+        return RowTable(matrix, columns, self.sparse)
+
+    def summed(
+        self, rows: torch.Tensor, sources: torch.Tensor, coefficients: torch.Tensor
+    ) -> SparseRowSteps | ScratchRowSteps:
+        """The terms `matrix[rows[b, j]] += coefficients[b, j] * sources[b]`, summed by row (`rows (batch, t)`)."""
+        if self.sparse:
+            return SparseRowSteps(rows, sources, coefficients)
+        return ScratchRowSteps(self, rows, sources, coefficients)
 
 
 def _binary_logistic_step(
@@ -247,8 +340,9 @@ def _binary_logistic_step(
     targets: torch.Tensor,
     labels: torch.Tensor,
     weights: torch.Tensor,
-    lr: float,
+    lr: float | torch.Tensor,
     damped: bool,
+    updates: RowUpdates | None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """SGD on `Σ_t weights_t * -log σ(±h·u_t)` (+ for label 1, - for label 0) for each row of the batch, σ read
     from word2vec.c's table (`table_sigmoid`) and terms with a saturated score left out of the step.
@@ -256,33 +350,32 @@ def _binary_logistic_step(
     Args:
         hidden: `(batch, dim)` the projections `h`; matrix `(rows, dim)` the output weights `u`, updated in place.
         targets, labels, weights: `(batch, t)` rows of `matrix`, their labels (0/1) and weights (0/1).
+        lr: a number, or a 0-d tensor.
         damped: scale the summed update of a row of `matrix` that occurs several times by its curvature
             (`damp`); False: plain sums.
+        updates: how rows are read and updated; None: `RowUpdates.for_matrices(matrix)`.
 
     Returns `hidden_error (batch, dim) = Σ_t g_t u_t` (before the update), `hidden_curvature (batch,) =
     Σ_t α σ'(s_t) (u_t·e)²` along the unit vector `e` of `hidden_error` (None when not `damped`) and the
     summed loss (a 0-d tensor).
     """
-    sparse = sparse_by_default(hidden.device)
-    table = RowTable(matrix, targets, sparse)
+    updates = updates or RowUpdates.for_matrices(matrix)
+    table = updates.table(matrix, targets)
     scores = table.dots(hidden)
     probabilities = table_sigmoid(scores)
     live = weights * (scores.abs() < SCORE_LIMIT)  # saturated scores are skipped
     gradients = (labels - probabilities) * live * lr
     loss = (F.softplus(torch.where(labels > 0, -scores, scores)) * weights).sum()
     hidden_error = table.weighted_sums(gradients)
-    hidden_curvature = None
+    steps = updates.summed(targets, hidden, gradients)
+    hidden_curvature = curvature = None
     if damped:
         slopes = probabilities * (1.0 - probabilities) * live * lr
         # Along the direction the hidden error moves h: the Rayleigh quotient of the Gauss-Newton matrix there.
         hidden_curvature = (slopes * table.dots(unit_rows(hidden_error)).square()).sum(1)
-    example = torch.arange(hidden.shape[0], device=hidden.device).repeat_interleave(targets.shape[1])
-    rows, term_row, steps = summed_steps(targets.reshape(-1), hidden, example, gradients.reshape(-1), sparse)
-    if damped:
         # Each term's curvature along its row's summed step.
-        along_step = RowTable(unit_rows(steps), term_row.view(targets.shape), sparse).dots(hidden)
-        steps = damp(steps, term_row, (slopes * along_step.square()).reshape(-1))
-    matrix.index_add_(0, rows, steps)
+        curvature = slopes * steps.along_steps().square()
+    steps.add_to(matrix, curvature)
     return hidden_error, hidden_curvature, loss
 
 
@@ -291,19 +384,23 @@ def negative_sampling_step(
     words: torch.Tensor,
     output_vectors: torch.Tensor,
     noise: torch.Tensor,
-    lr: float,
+    lr: float | torch.Tensor,
     damped: bool,
+    examples: torch.Tensor | None = None,
+    updates: RowUpdates | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """One batched negative-sampling step: predict `words (batch,)` from `hidden (batch, dim)` against
     `noise (batch, negative)` noise words (those equal to the word are skipped, as word2vec.c does).
-    Updates `output_vectors` in place; returns `(hidden_error (batch, dim), hidden_curvature (batch,) or None,
-    loss sum)` (see `_binary_logistic_step`)."""
+    `examples (batch,)`: the weight (0/1) of each example, None: all 1. Updates `output_vectors` in place; returns
+    `(hidden_error (batch, dim), hidden_curvature (batch,) or None, loss sum)` (see `_binary_logistic_step`)."""
     targets = torch.cat([words.unsqueeze(1), noise], dim=1)
     labels = torch.zeros(targets.shape, dtype=hidden.dtype, device=hidden.device)
     labels[:, 0] = 1.0
     weights = (targets != words.unsqueeze(1)).to(hidden.dtype)
     weights[:, 0] = 1.0
-    return _binary_logistic_step(hidden, output_vectors, targets, labels, weights, lr, damped)
+    if examples is not None:
+        weights = weights * examples.unsqueeze(1)
+    return _binary_logistic_step(hidden, output_vectors, targets, labels, weights, lr, damped, updates)
 
 
 def hierarchical_softmax_step(
@@ -313,107 +410,221 @@ def hierarchical_softmax_step(
     codes: torch.Tensor,
     points: torch.Tensor,
     lengths: torch.Tensor,
-    lr: float,
+    lr: float | torch.Tensor,
     damped: bool,
+    examples: torch.Tensor | None = None,
+    updates: RowUpdates | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """One batched hierarchical-softmax step along the Huffman path of each of `words (batch,)`: inner node
     `p_j` with bit `c_j` has label `1 - c_j`. `codes`, `points (vocab, depth)` and `lengths (vocab,)` are the
-    tree. Updates `node_vectors` in place; returns `(hidden_error (batch, dim), hidden_curvature (batch,) or None,
-    loss sum)` (see `_binary_logistic_step`)."""
+    tree; `examples` as in `negative_sampling_step`. Updates `node_vectors` in place; returns `(hidden_error
+    (batch, dim), hidden_curvature (batch,) or None, loss sum)` (see `_binary_logistic_step`)."""
     targets = points[words]
     labels = 1.0 - codes[words].to(hidden.dtype)
     depth = torch.arange(points.shape[1], device=hidden.device)
     weights = (depth < lengths[words].unsqueeze(1)).to(hidden.dtype)
-    return _binary_logistic_step(hidden, node_vectors, targets, labels, weights, lr, damped)
+    if examples is not None:
+        weights = weights * examples.unsqueeze(1)
+    return _binary_logistic_step(hidden, node_vectors, targets, labels, weights, lr, damped, updates)
+
+
+class BatchStep:
+    """One batch of word2vec updates, on tensors of fixed shapes (see `step`).
+
+    On CUDA the step runs compiled and replayed. `torch.compile` fuses its ~120 small ops into a few kernels (each
+    op's pass over `(batch, t, dim)` tensors is memory traffic), and a CUDA graph captured at the first batch
+    replays them with one launch a batch, where eager execution launches every op from the host and is bound by
+    its dispatch speed. The graph reads and updates the weight tensors given here in place, so they must stay the
+    same tensors for the life of the step.
+
+    Args:
+        input_vectors: `(vocab, dim)` updated in place, as are `output_vectors` (negative sampling) and
+            `node_vectors` (hierarchical softmax), each None when unused.
+        tables: Huffman `codes`, `points` `(vocab, depth)` and `lengths (vocab,)` on the weights' device (used with
+            `node_vectors`).
+        negative: noise words per example (0: no negative sampling).
+        damped: bound the summed update of each row that occurs several times in a batch by its curvature (see
+            the module docstring); False: plain sums, which diverge on large batches.
+        compiled: on CUDA, fuse the step with `torch.compile` (once, about a minute: see `prepare`).
+        graphs: on CUDA, capture the step in a CUDA graph and replay it.
+    """
+
+    def __init__(
+        self,
+        input_vectors: torch.Tensor,
+        output_vectors: torch.Tensor | None,
+        node_vectors: torch.Tensor | None,
+        tables: dict[str, torch.Tensor],
+        *,
+        cbow: bool,
+        cbow_mean: bool,
+        negative: int,
+        damped: bool,
+        compiled: bool = True,
+        graphs: bool = True,
+    ):
+        self.input_vectors, self.output_vectors, self.node_vectors = input_vectors, output_vectors, node_vectors
+        self.tables = tables
+        self.cbow, self.cbow_mean, self.negative, self.damped = cbow, cbow_mean, negative, damped
+        matrices = [matrix for matrix in (input_vectors, output_vectors, node_vectors) if matrix is not None]
+        self.updates = RowUpdates.for_matrices(*matrices)
+        on_cuda = input_vectors.device.type == "cuda" and not self.updates.sparse
+        self.graphs = graphs and on_cuda
+        self._run = torch.compile(self.step, fullgraph=True, dynamic=False) if compiled and on_cuda else self.step
+        self._graph = None
+
+    def prepare(self, batch_size: int, width: int) -> None:
+        """Compile and capture the step for batches of `batch_size` examples with `width` context words each, ahead
+        of the first batch (so that a timed run leaves this one-off out); eager steps need nothing."""
+        inputs = self._zero_inputs(batch_size, width)
+        if self.graphs:
+            self._capture(inputs)
+        elif self._run is not self.step:
+            self._run(*inputs)
+
+    def _zero_inputs(self, batch_size: int, width: int) -> list[torch.Tensor]:
+        """Inputs of `step`, all zero: weights and learning rate zero, so that running it changes nothing."""
+        device, dtype = self.input_vectors.device, self.input_vectors.dtype
+        return [
+            torch.zeros(batch_size, dtype=torch.int64, device=device),
+            torch.zeros(batch_size, width, dtype=torch.int64, device=device),
+            torch.zeros(batch_size, width, dtype=dtype, device=device),
+            torch.zeros(batch_size, self.negative, dtype=torch.int64, device=device),
+            torch.zeros((), dtype=dtype, device=device),
+        ]
+
+    def __call__(
+        self, words: torch.Tensor, context: torch.Tensor, weights: torch.Tensor, noise: torch.Tensor, lr: torch.Tensor
+    ) -> torch.Tensor:
+        """`step` (compiled on CUDA); with `graphs`, replayed from a CUDA graph, and the loss it returns is then
+        overwritten by the next call."""
+        if not self.graphs:
+            return self._run(words, context, weights, noise, lr)
+        inputs = (words, context, weights, noise, lr)
+        if self._graph is None or [x.shape for x in inputs] != [x.shape for x in self._inputs]:
+            self._capture(self._zero_inputs(*context.shape))
+        for static, value in zip(self._inputs, inputs, strict=True):
+            static.copy_(value)
+        self._graph.replay()
+        return self._loss
+
+    def _capture(self, inputs: list[torch.Tensor]) -> None:
+        """Record the step on `inputs` (zero: see `_zero_inputs`), after warm-up runs on a side stream (which
+        compile it and change no weight), as CUDA graph capture requires."""
+        self._inputs = inputs
+        current = torch.cuda.current_stream(self.input_vectors.device)
+        side = torch.cuda.Stream(self.input_vectors.device)
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            for _ in range(2):
+                self._run(*inputs)
+        current.wait_stream(side)
+        self._graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self._graph):
+            self._loss = self._run(*inputs)
+
+    def step(
+        self, words: torch.Tensor, context: torch.Tensor, weights: torch.Tensor, noise: torch.Tensor, lr: torch.Tensor
+    ) -> torch.Tensor:
+        """Update the weights from one batch; return its summed loss (0-d).
+
+        Args:
+            words: `(batch,)` the predicted (centre) words.
+            context: `(batch, t)` their context words: skip-gram's one (`t = 1`), or CBOW's window
+                (`t = 2 * window`).
+            weights: `(batch, t)` 0/1, which context words count; an example with none is padding and changes
+                nothing.
+            noise: `(batch, negative)` noise words.
+            lr: 0-d learning rate.
+        """
+        updates = self.updates
+        examples = weights.amax(1)
+        hidden = updates.table(self.input_vectors, context).weighted_sums(weights)
+        coefficients = weights
+        if self.cbow:
+            count = weights.sum(1, keepdim=True).clamp(min=1.0)
+            # word2vec.c and gensim apply the mean's error to every context word in full, and spread the sum's
+            # error over them.
+            if self.cbow_mean:
+                hidden = hidden / count
+            else:
+                coefficients = weights / count
+        objectives = []
+        if self.node_vectors is not None:
+            tables = self.tables
+            objectives.append(
+                hierarchical_softmax_step(
+                    hidden,
+                    words,
+                    self.node_vectors,
+                    tables["codes"],
+                    tables["points"],
+                    tables["lengths"],
+                    lr,
+                    self.damped,
+                    examples,
+                    updates,
+                )
+            )
+        if self.negative > 0:
+            objectives.append(
+                negative_sampling_step(hidden, words, self.output_vectors, noise, lr, self.damped, examples, updates)
+            )
+        hidden_error = sum(error for error, _, _ in objectives)
+        # The context rows of an example move its scores together: each takes the example's whole curvature.
+        curvature = sum(curvature for _, curvature, _ in objectives).unsqueeze(1) * weights if self.damped else None
+        updates.summed(context, hidden_error, coefficients).add_to(self.input_vectors, curvature)
+        return sum(loss for _, _, loss in objectives)
 
 
 def train_block(
-    input_vectors: torch.Tensor,
-    output_vectors: torch.Tensor | None,
-    node_vectors: torch.Tensor | None,
+    step: BatchStep,
     tokens: torch.Tensor,
     sentence_lengths: torch.Tensor,
     tables: dict[str, torch.Tensor],
     *,
-    cbow: bool,
-    cbow_mean: bool,
     window: int,
     shrink_windows: bool,
-    negative: int,
     alpha_start: float,
     alpha_end: float,
     words_before: int,
     total_words: int,
     generator: torch.Generator,
     batch_size: int,
-    damped: bool,
 ) -> tuple[int, torch.Tensor, int]:
-    """Train on a block of sentences in batches of `batch_size` examples; return `(effective_words, loss_sum,
-    loss_terms)` as `word2vec_kernels.train_sentences` does (the loss sum as a 0-d tensor on the device).
+    """Train on a block of sentences in batches of `batch_size` examples (the last one padded); return
+    `(effective_words, loss_sum, loss_terms)` as `word2vec_kernels.train_sentences` does (the loss sum as a 0-d
+    tensor on the device).
 
     Args:
-        input_vectors: `(vocab, dim)` updated in place, as are `output_vectors` (negative sampling) and
-            `node_vectors` (hierarchical softmax), each None when unused.
+        step: the weights and objectives, which it updates batch by batch.
         tokens: `(n,)` int64 ids of the block's sentences, concatenated; `sentence_lengths (s,)` their lengths.
-        tables: `keep_probability`, `noise_keep`, `noise_alias` `(vocab,)`, Huffman `codes`, `points`
-            `(vocab, depth)` and `lengths (vocab,)`, all on the weights' device.
+        tables: `keep_probability`, `noise_keep`, `noise_alias` `(vocab,)` on the weights' device.
         alpha_start, alpha_end, words_before, total_words: the learning rate of a batch falls linearly from
             `alpha_start` to `alpha_end` as `words_before + (position of its first centre word)` goes to
             `total_words`.
-        damped: bound the summed update of each row that occurs several times in a batch by its curvature (see
-            the module docstring); False: plain sums, which diverge on large batches.
     """
     device = tokens.device
     sentence = torch.repeat_interleave(torch.arange(sentence_lengths.shape[0], device=device), sentence_lengths)
     raw_position = subsample(tokens, tables["keep_probability"], generator).nonzero().squeeze(1)
     kept, kept_sentence = tokens[raw_position], sentence[raw_position]
     spans = window_spans(kept.shape[0], window, shrink_windows, generator, device)
-    if cbow:
+    if step.cbow:
         centre, context, mask = cbow_windows(kept_sentence, spans, window)
     else:
         centre, context = skipgram_pairs(kept_sentence, spans, window)
+        context, mask = context.unsqueeze(1), torch.ones(context.shape[0], 1, dtype=torch.bool, device=device)
     examples = centre.shape[0]
+    loss_sum = torch.zeros((), dtype=step.input_vectors.dtype, device=device)
     first_centres = raw_position[centre[::batch_size]].tolist()
-    loss_sum = torch.zeros((), dtype=input_vectors.dtype, device=device)
-    sparse = sparse_by_default(device)
-    for batch, start in enumerate(range(0, examples, batch_size)):
-        progress = min(1.0, (words_before + first_centres[batch]) / total_words)
-        lr = alpha_start - (alpha_start - alpha_end) * progress
-        words = kept[centre[start : start + batch_size]]
-        context_words = kept[context[start : start + batch_size]]
-        if cbow:
-            batch_mask = mask[start : start + batch_size]
-            weights = batch_mask.to(input_vectors.dtype)
-            count = weights.sum(1, keepdim=True)
-            hidden = RowTable(input_vectors, context_words, sparse).weighted_sums(weights)
-            # word2vec.c and gensim apply the mean's error to every context word in full, and spread the sum's
-            # error over them.
-            hidden, error_scale = (hidden / count, None) if cbow_mean else (hidden, 1.0 / count)
-        else:
-            hidden = input_vectors[context_words]
-        objectives = []
-        if node_vectors is not None:
-            objectives.append(
-                hierarchical_softmax_step(
-                    hidden, words, node_vectors, tables["codes"], tables["points"], tables["lengths"], lr, damped
-                )
-            )
-        if negative > 0:
-            noise = draw_noise((words.shape[0], negative), tables["noise_keep"], tables["noise_alias"], generator)
-            objectives.append(negative_sampling_step(hidden, words, output_vectors, noise, lr, damped))
-        hidden_error = sum(error for error, _, _ in objectives)
-        hidden_curvature = sum(curvature for _, curvature, _ in objectives) if damped else None
-        loss_sum += sum(loss for _, _, loss in objectives)
-        example = torch.arange(words.shape[0], device=device)
-        coefficients = torch.ones(words.shape[0], dtype=hidden_error.dtype, device=device)
-        if cbow:
-            # Each context word of a window takes the window's error (spread over them for a sum: `error_scale`).
-            example = example.unsqueeze(1).expand_as(batch_mask)[batch_mask]
-            context_words = context_words[batch_mask]
-            coefficients = (coefficients if error_scale is None else error_scale.squeeze(1))[example]
-        rows, term_row, steps = summed_steps(context_words, hidden_error, example, coefficients, sparse)
-        if damped:
-            # The context rows of a window move its scores together: each takes the window's whole curvature.
-            steps = damp(steps, term_row, hidden_curvature[example])
-        input_vectors.index_add_(0, rows, steps)
+    progress = [min(1.0, (words_before + first) / total_words) for first in first_centres]
+    lrs = torch.tensor([alpha_start - (alpha_start - alpha_end) * p for p in progress], dtype=loss_sum.dtype)
+    padding = len(first_centres) * batch_size - examples
+    words = F.pad(kept[centre], (0, padding))
+    context_words = F.pad(kept[context], (0, 0, 0, padding))
+    weights = F.pad(mask.to(loss_sum.dtype), (0, 0, 0, padding))
+    noise = draw_noise((words.shape[0], step.negative), tables["noise_keep"], tables["noise_alias"], generator)
+    for batch, lr in enumerate(lrs.to(device)):
+        rows = slice(batch * batch_size, (batch + 1) * batch_size)
+        loss_sum += step(words[rows], context_words[rows], weights[rows], noise[rows], lr)
     return kept.shape[0], loss_sum, examples

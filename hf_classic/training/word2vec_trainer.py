@@ -72,6 +72,10 @@ class Word2VecTrainingArguments:
             for skip-gram (pairs), 2**12 for CBOW (windows).
         damp_repeated_rows: torch kernel: scale the summed update of a row that occurs several times in a batch
             down to its curvature's bound (see `word2vec_torch`); False: plain sums (diverge on large batches).
+        torch_compile: torch kernel on CUDA: fuse a batch's step with `torch.compile` (about a minute, once per run,
+            before the clock starts); False: run its ops one by one.
+        cuda_graphs: torch kernel on CUDA: capture a batch's step in a CUDA graph once and replay it (one launch a
+            batch); False: launch its ops one by one.
     """
 
     corpus: Sequence[str]
@@ -89,6 +93,8 @@ class Word2VecTrainingArguments:
     backend: str = "auto"
     batch_size: int | None = None
     damp_repeated_rows: bool = True
+    torch_compile: bool = True
+    cuda_graphs: bool = True
 
     def __post_init__(self):
         if self.device not in DEVICES:
@@ -225,6 +231,19 @@ class Word2VecTrainer:
                     ("lengths", lengths.astype(np.int64)),
                 )
             }
+            model = self.model
+            self.batch_step = word2vec_torch.BatchStep(
+                model.word2vec.embeddings.weight.data,
+                model.output_vectors.data if model.output_vectors is not None else None,
+                model.node_vectors.data if model.node_vectors is not None else None,
+                self.tables,
+                cbow=config.architecture == "cbow",
+                cbow_mean=config.cbow_mean,
+                negative=config.negative if config.uses_negative_sampling else 0,
+                damped=args.damp_repeated_rows,
+                compiled=args.torch_compile,
+                graphs=args.cuda_graphs,
+            )
         self.state = TrainingState()
         self._merged: list[torch.Tensor] | None = None
         self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
@@ -408,31 +427,31 @@ class Word2VecTrainer:
     def _torch_block(self, tokens: np.ndarray, starts: np.ndarray, total_words: int) -> tuple[int, float, int]:
         """Train on one block with the batched torch kernel on the trainer's device: `(effective_words, loss_sum,
         loss_terms)`. Its random numbers are seeded from the seed and the words done, so resuming repeats them."""
-        config, model = self.model.config, self.model
+        config = self.model.config
         generator = torch.Generator(device=self.device)
         generator.manual_seed(self._random_seed())
-        default_batch = CPU_BATCH_SIZE if self.device.type == "cpu" else ACCELERATOR_BATCH_SIZE[config.architecture]
         effective, loss, terms = word2vec_torch.train_block(
-            model.word2vec.embeddings.weight.data,
-            model.output_vectors.data if model.output_vectors is not None else None,
-            model.node_vectors.data if model.node_vectors is not None else None,
+            self.batch_step,
             torch.from_numpy(tokens).to(self.device, torch.int64),
             torch.from_numpy(np.diff(starts)).to(self.device),
             self.tables,
-            cbow=config.architecture == "cbow",
-            cbow_mean=config.cbow_mean,
             window=config.window,
             shrink_windows=config.shrink_windows,
-            negative=config.negative if config.uses_negative_sampling else 0,
             alpha_start=config.alpha,
             alpha_end=config.min_alpha,
             words_before=self.state.words_done,
             total_words=total_words,
             generator=generator,
-            batch_size=self.args.batch_size or default_batch,
-            damped=self.args.damp_repeated_rows,
+            batch_size=self.batch_size,
         )
         return effective, float(loss), terms
+
+    @property
+    def batch_size(self) -> int:
+        """Examples per batch of the torch kernel."""
+        if self.args.batch_size:
+            return self.args.batch_size
+        return CPU_BATCH_SIZE if self.device.type == "cpu" else ACCELERATOR_BATCH_SIZE[self.model.config.architecture]
 
     def train(self) -> tuple[Word2VecForPreTraining, Word2VecTrainingStats]:
         """Run the remaining epochs; return the trained model (on the CPU) and what the run did."""
@@ -453,6 +472,7 @@ class Word2VecTrainer:
             if self.device.type == "cpu" and self.args.workers:
                 torch.set_num_threads(self.args.workers)
             train_block = self._torch_block
+            self.batch_step.prepare(self.batch_size, 2 * config.window if config.architecture == "cbow" else 1)
         world = self.accelerator.num_processes
         no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
         last_checkpoint = time.monotonic()

@@ -1,5 +1,7 @@
 """The batched torch kernel: its example generator against plain loops, its updates against autograd."""
 
+import shutil
+
 import numpy as np
 import pytest
 import torch
@@ -191,8 +193,7 @@ def test_damping_scales_a_rows_summed_step_by_its_summed_curvature():
     torch.testing.assert_close(damped, torch.tensor([[0.2, 0.2], [1.0, 1.0], [1.0, 1.0]]))
 
 
-@pytest.mark.parametrize("sparse", [True, False])
-def test_summed_steps_sum_the_terms_of_each_row(sparse):
+def test_summed_steps_sum_the_terms_of_each_row():
     """Rows in any order, repeated or not, each term a multiple of any source row: the sums a loop makes."""
     generator = torch.Generator().manual_seed(0)
     rows = torch.randint(50, (400,), generator=generator)
@@ -202,7 +203,7 @@ def test_summed_steps_sum_the_terms_of_each_row(sparse):
     expected = torch.zeros(50, 7)
     for row, source, coefficient in zip(rows.tolist(), source_rows.tolist(), coefficients.tolist(), strict=True):
         expected[row] += coefficient * sources[source]
-    unique_rows, term_row, steps = word2vec_torch.summed_steps(rows, sources, source_rows, coefficients, sparse)
+    unique_rows, term_row, steps = word2vec_torch.summed_steps(rows, sources, source_rows, coefficients)
     assert unique_rows.tolist() == sorted(set(rows.tolist()))
     assert torch.equal(unique_rows[term_row], rows)
     torch.testing.assert_close(steps, expected[unique_rows])
@@ -262,13 +263,14 @@ def test_kernel_name_tells_the_device():
     assert word2vec_torch.kernel_name("cuda:1") == "torch-cuda"
 
 
-@pytest.mark.parametrize("columns", [[[0, 3, 3], [2, 0, 1]], [[4, 4, 4], [1, 2, 3]]])
+@pytest.mark.parametrize("columns", [[[0, 3, 3], [2, 0, 1]], [[4, 4, 4], [1, 2, 3]], [[1] * 7, [0, 1, 2, 3, 4, 0, 1]]])
 def test_row_table_sparse_and_dense_products_agree(columns):
-    """Columns repeated within a row and unsorted: the sparse pattern reads them as the gathered rows do."""
+    """Columns repeated within a row, unsorted, more of them than the matrix has rows: the sparse pattern reads them
+    as the gathered rows do."""
     generator = torch.Generator().manual_seed(2)
     matrix = torch.randn(5, 4, generator=generator)
-    vectors, weights = torch.randn(2, 4, generator=generator), torch.randn(2, 3, generator=generator)
     columns = torch.tensor(columns)
+    vectors, weights = torch.randn(2, 4, generator=generator), torch.randn(columns.shape, generator=generator)
     expected_dots = torch.einsum("bd,btd->bt", vectors, matrix[columns])
     expected_sums = torch.einsum("bt,btd->bd", weights, matrix[columns])
     for sparse in (True, False):
@@ -277,46 +279,161 @@ def test_row_table_sparse_and_dense_products_agree(columns):
         torch.testing.assert_close(table.weighted_sums(weights), expected_sums)
 
 
-@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
-def test_dense_products_train_a_block_as_the_sparse_ones_do(architecture, monkeypatch):
-    """The dense forms (what a GPU runs) and the sparse ones (the CPU's) give the same weights after a block."""
-    model = small_model("both", vocab=12, dim=6)
-    tokens = torch.from_numpy(np.random.default_rng(0).integers(2, 12, size=300))
-    lengths = torch.tensor([30] * 10)
+def block_setup(model, vocab: int = 12):
+    """Tables of `model`'s vocabulary for `train_block` (no subsampling, uniform noise) and a block of 10 sentences."""
+    tokens = torch.from_numpy(np.random.default_rng(0).integers(2, vocab, size=300))
     tables = {
-        "keep_probability": torch.ones(12),
-        "noise_keep": torch.ones(12),
-        "noise_alias": torch.arange(12),
+        "keep_probability": torch.ones(vocab),
+        "noise_keep": torch.ones(vocab),
+        "noise_alias": torch.arange(vocab),
         "codes": model.huffman_codes,
         "points": model.huffman_points.long(),
         "lengths": model.huffman_code_lengths.long(),
     }
+    return tokens, torch.tensor([30] * 10), tables
+
+
+def train_small_block(model, architecture: str, sparse: bool, batch_size: int):
+    """The weights of `model` (objective "both", float64) after one block of `block_setup`, with `sparse` or dense
+    forms."""
+    tokens, lengths, tables = block_setup(model)
+    weights = [
+        model.word2vec.embeddings.weight.detach().double() + 0.1,
+        model.output_vectors.detach().double(),
+        model.node_vectors.detach().double(),
+    ]
+    step = word2vec_torch.BatchStep(
+        *weights, tables, cbow=architecture == "cbow", cbow_mean=True, negative=3, damped=True
+    )
+    step.updates = word2vec_torch.RowUpdates(12, 6, "cpu", torch.float64, sparse=sparse)
+    word2vec_torch.train_block(
+        step,
+        tokens,
+        lengths,
+        tables,
+        window=3,
+        shrink_windows=True,
+        alpha_start=0.5,
+        alpha_end=0.5,
+        words_before=0,
+        total_words=300,
+        generator=torch.Generator().manual_seed(0),
+        batch_size=batch_size,
+    )
+    return weights
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 64])
+@pytest.mark.parametrize("architecture", ["skipgram", "cbow"])
+def test_dense_products_train_a_block_as_the_sparse_ones_do(architecture, batch_size):
+    """The dense forms (what a GPU runs) and the sparse ones (the CPU's) give the same weights after a block, in
+    batches from one example to many. (In float64: in float32, rounding moves a few scores across an entry of the
+    σ table.)"""
+    model = small_model("both", vocab=12, dim=6)
+    sparse_weights = train_small_block(model, architecture, sparse=True, batch_size=batch_size)
+    dense_weights = train_small_block(model, architecture, sparse=False, batch_size=batch_size)
+    for sparse, dense in zip(sparse_weights, dense_weights, strict=True):
+        torch.testing.assert_close(sparse, dense, rtol=1e-10, atol=1e-12)
+
+
+def small_step(device, cbow: bool, sparse: bool | None = None) -> tuple[word2vec_torch.BatchStep, list[torch.Tensor]]:
+    """A `BatchStep` on copies of a small model's weights (objective "both") on `device`, and those weights."""
+    model = small_model("both", vocab=12, dim=6)
+    _, _, tables = block_setup(model)
+    weights = [
+        model.word2vec.embeddings.weight.detach().to(device) + 0.1,
+        model.output_vectors.detach().to(device),
+        model.node_vectors.detach().to(device),
+    ]
+    tables = {name: table.to(device) for name, table in tables.items()}
+    step = word2vec_torch.BatchStep(*weights, tables, cbow=cbow, cbow_mean=True, negative=3, damped=True)
+    if sparse is not None:
+        step.updates = word2vec_torch.RowUpdates(12, 6, device, sparse=sparse)
+    return step, weights
+
+
+def random_batch(batch: int, t: int, device="cpu", seed: int = 0):
+    """`(words, context, weights, noise, lr)` of a batch of `batch` examples with `t` context words each."""
+    generator = torch.Generator().manual_seed(seed)
+    words = torch.randint(2, 12, (batch,), generator=generator)
+    context = torch.randint(2, 12, (batch, t), generator=generator)
+    weights = (torch.rand(batch, t, generator=generator) < 0.7).float()
+    weights[:, 0] = 1.0
+    noise = torch.randint(2, 12, (batch, 3), generator=generator)
+    return [x.to(device) for x in (words, context, weights, noise, torch.tensor(0.3))]
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+@pytest.mark.parametrize("cbow", [False, True])
+def test_padding_examples_change_nothing(cbow, sparse):
+    """A batch padded with examples that have no context word updates the weights as the batch alone does."""
+    t = 6 if cbow else 1
+    words, context, weights, noise, lr = random_batch(9, t)
+    padded = [
+        torch.cat([words, torch.zeros(5, dtype=torch.int64)]),
+        torch.cat([context, torch.full((5, t), 3)]),
+        torch.cat([weights, torch.zeros(5, t)]),
+        torch.cat([noise, torch.full((5, 3), 4)]),
+        lr,
+    ]
+    alone, alone_weights = small_step("cpu", cbow, sparse)
+    with_padding, padded_weights = small_step("cpu", cbow, sparse)
+    loss = alone(words, context, weights, noise, lr)
+    torch.testing.assert_close(with_padding(*padded), loss)
+    for expected, got in zip(alone_weights, padded_weights, strict=True):
+        torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.parametrize("cbow", [False, True])
+def test_the_accelerator_step_has_fixed_shapes_and_never_waits_for_the_device(cbow):
+    """On the meta device (shapes, no data) any op whose output shape depends on values (`unique`, `nonzero`, a
+    boolean mask) or that reads a value on the host (`item`, `tolist`) raises: the step a GPU runs has none, as
+    capturing it in a CUDA graph requires."""
+    step, _ = small_step("meta", cbow)
+    assert not step.updates.sparse
+    t = 6 if cbow else 1
+    loss = step(*random_batch(16, t, device="meta"))
+    assert loss.shape == () and loss.device.type == "meta"
+    rows = torch.empty(16, t, dtype=torch.int64, device="meta")
+    with pytest.raises(NotImplementedError):  # the CPU's form deduplicates the rows: a shape that values decide
+        word2vec_torch.SparseRowSteps(rows, torch.empty(16, 6, device="meta"), torch.empty(16, t, device="meta"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("cc") is None, reason="torch.compile on the CPU needs a C++ compiler")
+@pytest.mark.parametrize("cbow", [False, True])
+def test_the_compiled_step_updates_as_the_eager_one_does(cbow):
+    """`torch.compile` (what runs on CUDA) takes the whole dense step as one graph and computes what eager ops do;
+    on the CPU here (C++ instead of Triton code, from the same graph)."""
+    t = 6 if cbow else 1
+    batches = [random_batch(32, t, seed=seed) for seed in range(3)]
     results = []
-    for sparse in (True, False):
-        monkeypatch.setattr(word2vec_torch, "sparse_by_default", lambda device, sparse=sparse: sparse)
-        weights = [
-            model.word2vec.embeddings.weight.detach().clone() + 0.1,
-            model.output_vectors.detach().clone(),
-            model.node_vectors.detach().clone(),
-        ]
-        word2vec_torch.train_block(
-            *weights,
-            tokens,
-            lengths,
-            tables,
-            cbow=architecture == "cbow",
-            cbow_mean=True,
-            window=3,
-            shrink_windows=True,
-            negative=3,
-            alpha_start=0.5,
-            alpha_end=0.5,
-            words_before=0,
-            total_words=300,
-            generator=torch.Generator().manual_seed(0),
-            batch_size=64,
-            damped=True,
-        )
-        results.append(weights)
-    for sparse_weights, dense_weights in zip(*results, strict=True):
-        torch.testing.assert_close(sparse_weights, dense_weights, rtol=1e-4, atol=1e-5)
+    for compiled in (False, True):
+        step, weights = small_step("cpu", cbow, sparse=False)
+        run = torch.compile(step.step, fullgraph=True, dynamic=False) if compiled else step.step
+        results.append(([float(run(*batch)) for batch in batches], weights))
+    (eager_losses, eager_weights), (compiled_losses, compiled_weights) = results
+    assert compiled_losses == pytest.approx(eager_losses, rel=1e-5)
+    for expected, got in zip(eager_weights, compiled_weights, strict=True):
+        torch.testing.assert_close(got, expected)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("cbow", [False, True])
+def test_a_replayed_cuda_graph_trains_as_eager_steps_do(cbow):
+    """The CUDA path (compiled, captured once, replayed) against the same step's ops launched one by one."""
+    t = 6 if cbow else 1
+    batches = [random_batch(32, t, device="cuda", seed=seed) for seed in range(4)]
+    results = []
+    for fast in (False, True):
+        step, weights = small_step("cuda", cbow)
+        if not fast:
+            step = word2vec_torch.BatchStep(
+                *weights, step.tables, cbow=cbow, cbow_mean=True, negative=3, damped=True, compiled=False, graphs=False
+            )
+        losses = [float(step(*batch)) for batch in batches]
+        results.append((losses, weights))
+    (eager_losses, eager_weights), (graph_losses, graph_weights) = results
+    assert graph_losses == pytest.approx(eager_losses, rel=1e-5)
+    for expected, got in zip(eager_weights, graph_weights, strict=True):
+        torch.testing.assert_close(got, expected)
