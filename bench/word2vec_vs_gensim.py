@@ -17,7 +17,7 @@ trial pays the kernel's compilation (a one-off after installing, cached since).
     python bench/word2vec_vs_gensim.py --device cuda        # adds hf_classic's torch kernel on the GPU, compiled
                                                             # and replayed from a CUDA graph, and eager
     python bench/word2vec_vs_gensim.py --device cpu --backend torch   # adds the torch kernel on the CPU
-    python bench/word2vec_vs_gensim.py --device cpu --backend torch --batch-size 16384 --architectures skipgram \
+    python bench/word2vec_vs_gensim.py --device cpu --backend torch --architectures skipgram \
         --dims 100 --seeds 1 2 --no-corpus-file --output bench/results/word2vec_torch_cpu_skipgram
 
 Writes bench/results/word2vec_vs_gensim.md and .json. Speed is effective words per second (words kept
@@ -248,7 +248,7 @@ def main() -> None:
         help="with --device cpu: torch also runs the torch kernel on the CPU",
     )
     parser.add_argument(
-        "--batch-size", type=int, help="torch kernel: examples per batch (default: the kernel's default on the device)"
+        "--batch-size", type=int, help="torch kernel: context windows per batch (default: the kernel's)"
     )
     parser.add_argument("--no-corpus-file", action="store_true", help="skip gensim's corpus_file mode")
     parser.add_argument("--output", default=str(RESULTS / "word2vec_vs_gensim"))

@@ -65,7 +65,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--batch-size",
         type=int,
         default=None,
-        help="torch kernel: examples per batch (default: 4096; on a GPU 16384 for skip-gram)",
+        help="torch kernel: context windows (a centre word with its context) per batch (default: 4096)",
     )
     run.add_argument(
         "--no-torch-compile",

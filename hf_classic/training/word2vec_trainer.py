@@ -41,10 +41,9 @@ logger = logging.getLogger(__name__)
 
 MAX_SENTENCE_LENGTH = 10000
 TRAINING_STATE_FILE = "training_state.json"
-CPU_BATCH_SIZE = 2**12
-# On an accelerator: skip-gram pairs, or CBOW windows (a window updates up to 2 * window context rows, and
-# CBOW loses more to large batches: analogy accuracy on Gutenberg 0.056 with 4,096 windows, 0.049 with 16,384).
-ACCELERATOR_BATCH_SIZE = {"skipgram": 2**14, "cbow": 2**12}
+# Context windows (a centre word with its context) per batch of the torch kernel, about as many words of text:
+# larger batches lose quality (CBOW on Gutenberg: analogy accuracy 0.056 with 4,096 windows, 0.049 with 16,384).
+BATCH_SIZE = 2**12
 
 
 @dataclass
@@ -68,11 +67,11 @@ class Word2VecTrainingArguments:
             (`"cuda"`, `"mps"`, `"xpu"`); ignored when an accelerator is given to the trainer.
         backend: `"numba"` (Hogwild kernel, CPU only), `"torch"` (batched kernel, any device) or `"auto"` (numba
             on CPU, torch elsewhere).
-        batch_size: torch kernel: training examples per batch; default 2**12 on CPU, and on an accelerator 2**14
-            for skip-gram (pairs), 2**12 for CBOW (windows).
+        batch_size: torch kernel: context windows (a centre word with its context: one CBOW example, or the
+            skip-gram pairs of one centre word) per batch; default 2**12.
         damp_repeated_rows: torch kernel: scale the summed update of a row that occurs several times in a batch
             down to its curvature's bound (see `word2vec_torch`); False: plain sums (diverge on large batches).
-        torch_compile: torch kernel on CUDA: fuse a batch's step with `torch.compile` (about a minute, once per run,
+        torch_compile: torch kernel on CUDA: fuse a batch's step with `torch.compile` (once per run,
             before the clock starts); False: run its ops one by one.
         cuda_graphs: torch kernel on CUDA: capture a batch's step in a CUDA graph once and replay it (one launch a
             batch); False: launch its ops one by one.
@@ -442,16 +441,9 @@ class Word2VecTrainer:
             words_before=self.state.words_done,
             total_words=total_words,
             generator=generator,
-            batch_size=self.batch_size,
+            batch_size=self.args.batch_size or BATCH_SIZE,
         )
         return effective, float(loss), terms
-
-    @property
-    def batch_size(self) -> int:
-        """Examples per batch of the torch kernel."""
-        if self.args.batch_size:
-            return self.args.batch_size
-        return CPU_BATCH_SIZE if self.device.type == "cpu" else ACCELERATOR_BATCH_SIZE[self.model.config.architecture]
 
     def train(self) -> tuple[Word2VecForPreTraining, Word2VecTrainingStats]:
         """Run the remaining epochs; return the trained model (on the CPU) and what the run did."""
@@ -472,7 +464,7 @@ class Word2VecTrainer:
             if self.device.type == "cpu" and self.args.workers:
                 torch.set_num_threads(self.args.workers)
             train_block = self._torch_block
-            self.batch_step.prepare(self.batch_size, 2 * config.window if config.architecture == "cbow" else 1)
+            self.batch_step.prepare(self.args.batch_size or BATCH_SIZE, 2 * config.window)
         world = self.accelerator.num_processes
         no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
         last_checkpoint = time.monotonic()
