@@ -231,6 +231,7 @@ class Word2VecTrainer:
                 )
             }
             model = self.model
+            self.batch_size = args.batch_size or BATCH_SIZE
             self.batch_step = word2vec_torch.BatchStep(
                 model.word2vec.embeddings.weight.data,
                 model.output_vectors.data if model.output_vectors is not None else None,
@@ -441,7 +442,7 @@ class Word2VecTrainer:
             words_before=self.state.words_done,
             total_words=total_words,
             generator=generator,
-            batch_size=self.args.batch_size or BATCH_SIZE,
+            batch_size=self.batch_size,
         )
         return effective, float(loss), terms
 
@@ -464,7 +465,7 @@ class Word2VecTrainer:
             if self.device.type == "cpu" and self.args.workers:
                 torch.set_num_threads(self.args.workers)
             train_block = self._torch_block
-            self.batch_step.prepare(self.args.batch_size or BATCH_SIZE, 2 * config.window)
+            self.batch_step.prepare(self.batch_size, 2 * config.window)
         world = self.accelerator.num_processes
         no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
         last_checkpoint = time.monotonic()
