@@ -311,7 +311,8 @@ class BatchStep:
     Args:
         input_vectors: `(vocab, dim)` updated in place, as are `output_vectors` (negative sampling) and
             `node_vectors` (hierarchical softmax), each None when unused.
-        tables: Huffman `codes`, `points` `(vocab, depth)` and `lengths (vocab,)` on the weights' device (used with
+        tables: on the weights' device: `keep_probability`, `noise_keep`, `noise_alias` `(vocab,)` (read by
+            `train_block`), and Huffman `codes`, `points` `(vocab, depth)` and `lengths (vocab,)` (used with
             `node_vectors`).
         negative: noise words per example (0: no negative sampling).
         damped: bound the summed update of each row that occurs several times in a batch by its curvature (see
@@ -456,7 +457,6 @@ def train_block(
     step: BatchStep,
     tokens: torch.Tensor,
     sentence_lengths: torch.Tensor,
-    tables: dict[str, torch.Tensor],
     *,
     window: int,
     shrink_windows: bool,
@@ -472,14 +472,14 @@ def train_block(
     tensor on the device).
 
     Args:
-        step: the weights and objectives, which it updates batch by batch.
+        step: the weights, objectives and tables (subsampling and noise from `step.tables`), which it updates
+            batch by batch.
         tokens: `(n,)` int64 ids of the block's sentences, concatenated; `sentence_lengths (s,)` their lengths.
-        tables: `keep_probability`, `noise_keep`, `noise_alias` `(vocab,)` on the weights' device.
         alpha_start, alpha_end, words_before, total_words: the learning rate of a batch falls linearly from
             `alpha_start` to `alpha_end` as `words_before + (position of its first centre word)` goes to
             `total_words`.
     """
-    device = tokens.device
+    device, tables = tokens.device, step.tables
     sentence = torch.repeat_interleave(torch.arange(sentence_lengths.shape[0], device=device), sentence_lengths)
     raw_position = subsample(tokens, tables["keep_probability"], generator).nonzero().squeeze(1)
     kept, kept_sentence = tokens[raw_position], sentence[raw_position]

@@ -434,7 +434,6 @@ class Word2VecTrainer:
             self.batch_step,
             torch.from_numpy(tokens).to(self.device, torch.int64),
             torch.from_numpy(np.diff(starts)).to(self.device),
-            self.tables,
             window=config.window,
             shrink_windows=config.shrink_windows,
             alpha_start=config.alpha,

@@ -297,7 +297,6 @@ def test_a_block_trains_in_batches_of_any_size(architecture, batch_size):
         step,
         tokens,
         lengths,
-        tables,
         window=3,
         shrink_windows=False,
         alpha_start=0.5,
