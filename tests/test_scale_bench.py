@@ -64,7 +64,7 @@ def test_small_run_of_every_task_and_the_training_part(tmp_path):
     markdown, results = run_bench(tmp_path, "--rows", "5000", "--dim", "20", "--times", "2", "--epochs", "1")
     assert [row["task"] for row in results["vectors"]["summary"]] == ["read", "gensim", "convert", "load"]
     runs = results["training"]["runs"]
-    assert [(row["token_cache_mb"], row["scale"]) for row in runs] == [(512, 1), (512, 2), (0, 1), (0, 2)]
+    assert [(row["token_cache_mb"], row["scale"]) for row in runs] == [(4096, 1), (4096, 2), (0, 1), (0, 2)]
     for row in runs:
         assert row["ratio_to_1x"] == pytest.approx(
             row["peak_rss_mb"]

@@ -90,8 +90,12 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--token-cache-mb",
         type=int,
-        default=512,
-        help="keep the encoded corpus between epochs up to this size (0: stream the corpus again each epoch)",
+        default=4096,
+        help="keep the encoded corpus between epochs in a temporary file up to this size, 2 bytes a word "
+        "(0: read and encode the corpus again each epoch)",
+    )
+    run.add_argument(
+        "--token-cache-dir", help="where the encoded corpus is kept (default: the system's temporary directory)"
     )
     run.add_argument("--checkpoint-dir", help="where to keep the latest checkpoint (default: OUTPUT.checkpoint)")
     run.add_argument(
@@ -144,7 +148,7 @@ def train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, ov
 
 
 def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, overwrite: bool, checkpoint_dir: Path):
-    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments, build_tokenizer
+    from ..training.word2vec_trainer import Word2VecTrainer, Word2VecTrainingArguments
 
     training_args = Word2VecTrainingArguments(
         corpus=corpus,
@@ -158,6 +162,7 @@ def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, o
         block_lines=args.block_lines,
         merge_lines=args.merge_lines,
         token_cache_bytes=args.token_cache_mb * 2**20,
+        token_cache_dir=args.token_cache_dir,
         device=args.device,
         backend=args.backend,
         batch_size=args.batch_size,
@@ -167,9 +172,7 @@ def _train_and_save(args: argparse.Namespace, corpus: list[str], output: Path, o
     if args.resume_from:
         trainer = Word2VecTrainer.from_checkpoint(args.resume_from, training_args)
     else:
-        config = config_from_args(args)
-        tokenizer = build_tokenizer(corpus, config.min_count, args.lowercase, args.max_vocab_size, args.progress)
-        trainer = Word2VecTrainer(config, tokenizer, training_args)
+        trainer = Word2VecTrainer.from_corpus(config_from_args(args), training_args)
     model, stats = trainer.train()
     tokenizer = trainer.tokenizer
     if trainer.accelerator.is_main_process:

@@ -4,9 +4,9 @@ Two kernels train the same model: the numba Hogwild kernel (`word2vec_kernels`, 
 kernel (`word2vec_torch`, any torch device); by default the device Accelerate picks decides (numba on CPU,
 torch on a GPU).
 
-The corpus is read twice per run at most: once to count words, then once per epoch (the encoded ids are
-kept between epochs when they fit in `token_cache_bytes`, otherwise the corpus is streamed again, so peak
-memory never grows with corpus length). Under `accelerate launch` with several processes, each process
+The corpus is tokenised once: `build_tokenizer` finds the vocabulary and encodes every line into a
+`TokenCache`, a temporary file that every epoch reads back (when it would pass `token_cache_bytes`, the epochs
+stream and encode the corpus again instead). Resident memory does not grow with corpus length either way. Under `accelerate launch` with several processes, each process
 trains on its share of the lines and the processes add up their updates every `merge_lines` lines
 (`Word2VecTrainer._merge_across_processes`); with one process this is plain single-machine word2vec.
 """
@@ -17,7 +17,6 @@ import itertools
 import logging
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -26,20 +25,21 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..errors import HfClassicError, InputFileError
+from ..errors import HfClassicError
 from ..utils.atomic import atomic_output_dir
 from ..word2vec.configuration_word2vec import Word2VecConfig
 from ..word2vec.modeling_word2vec import Word2VecForPreTraining
-from ..word2vec.tokenization_word2vec import Word2VecTokenizer, build_backend
+from ..word2vec.tokenization_word2vec import Word2VecTokenizer
 from . import word2vec_kernels, word2vec_torch
 from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import prefetch, stream_line_batches
+from .token_cache import TokenCache
+from .word2vec_corpus import build_tokenizer, encode_lines, sentences
 from .word2vec_devices import BACKENDS, DEVICES, make_accelerator, resolve_backend
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
 logger = logging.getLogger(__name__)
 
-MAX_SENTENCE_LENGTH = 10000
 TRAINING_STATE_FILE = "training_state.json"
 # Context windows (a centre word with its context) per batch of the torch kernel, about as many words of text:
 # larger batches lose quality (CBOW on Gutenberg: analogy accuracy 0.056 with 4,096 windows, 0.049 with 16,384).
@@ -59,7 +59,10 @@ class Word2VecTrainingArguments:
         block_lines: lines per block handed to the kernel.
         merge_lines: several processes: lines of the corpus (all processes' together) between two merges of the
             processes' updates; fewer lines keep the result closer to one process's, at the cost of more merges.
-        token_cache_bytes: keep encoded ids between epochs up to this size; beyond it the corpus is re-read.
+        token_cache_bytes: keep the encoded corpus between epochs, in a temporary file, up to this size (2 bytes a
+            word while the vocabulary has at most 65,534 words, else 4); beyond it, or at 0, every epoch reads
+            and encodes the corpus again.
+        token_cache_dir: where that file lives; None: the system's temporary directory (`TMPDIR`).
         progress: show progress bars.
         checkpoint_dir: where to keep the latest checkpoint (replaced at each save); None: no checkpoints.
         checkpoint_every_seconds: seconds between checkpoints (at the end of a block); 0: after every block.
@@ -84,7 +87,8 @@ class Word2VecTrainingArguments:
     workers: int | None = None
     block_lines: int = 8192
     merge_lines: int = 1024
-    token_cache_bytes: int = 512 * 2**20
+    token_cache_bytes: int = 4 * 2**30
+    token_cache_dir: str | None = None
     progress: bool = True
     checkpoint_dir: str | None = None
     checkpoint_every_seconds: float | None = 600.0
@@ -103,6 +107,8 @@ class Word2VecTrainingArguments:
         for name in ("block_lines", "merge_lines"):
             if getattr(self, name) < 1:
                 raise HfClassicError(f"{name}={getattr(self, name)}: expected an integer >= 1")
+        if self.token_cache_bytes < 0:
+            raise HfClassicError(f"token_cache_bytes={self.token_cache_bytes}: expected a size >= 0")
         if self.batch_size is not None and self.batch_size < 1:
             raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
 
@@ -139,39 +145,6 @@ class Word2VecTrainingStats:
         return self.effective_words / self.seconds if self.seconds else 0.0
 
 
-def _words(backend, line: str) -> list[str]:
-    return [word for word, _ in backend.pre_tokenizer.pre_tokenize_str(backend.normalizer.normalize_str(line))]
-
-
-def build_tokenizer(
-    corpus: Sequence[str],
-    min_count: int,
-    lowercase: bool = True,
-    max_vocab_size: int | None = None,
-    progress: bool = True,
-) -> Word2VecTokenizer:
-    """Count the words of `corpus` in one streaming pass and keep those seen at least `min_count` times."""
-    backend = build_backend([], lowercase=lowercase)
-    counts: Counter[str] = Counter()
-    lines = 0
-    for batch in tqdm(stream_line_batches(corpus), desc="counting words", unit=" blocks", disable=not progress):
-        for line in batch:
-            counts.update(_words(backend, line))
-        lines += len(batch)
-    if not counts:
-        raise InputFileError(f"{', '.join(map(str, corpus))}: the corpus has no words ({lines} lines read)")
-    kept = [(word, count) for word, count in counts.most_common() if count >= min_count]
-    if max_vocab_size is not None:
-        kept = kept[:max_vocab_size]
-    if len(kept) < 2:
-        raise InputFileError(
-            f"{', '.join(map(str, corpus))}: only {len(kept)} distinct word(s) occur at least min_count={min_count} "
-            f"times; word2vec needs at least 2 (lower --min-count or give a larger corpus)"
-        )
-    logger.info("vocabulary: %d of %d distinct words (min_count=%d)", len(kept), len(counts), min_count)
-    return Word2VecTokenizer.from_word_counts(kept, lowercase=lowercase)
-
-
 class Word2VecTrainer:
     """Trains a `Word2VecForPreTraining` on a corpus with the tokenizer's vocabulary.
 
@@ -181,6 +154,8 @@ class Word2VecTrainer:
         args: how to run.
         accelerator: an `accelerate.Accelerator`; one is made on `args.device` when None.
         model: weights to continue from (a checkpoint's); a fresh model is initialised when None.
+        token_cache: this process's share of the corpus, encoded with `tokenizer` by `build_tokenizer`
+            (`from_corpus` does both); None: the first epoch encodes the corpus and fills a new cache.
     """
 
     def __init__(
@@ -190,6 +165,7 @@ class Word2VecTrainer:
         args: Word2VecTrainingArguments,
         accelerator=None,
         model: Word2VecForPreTraining | None = None,
+        token_cache: TokenCache | None = None,
     ):
         self.args = args
         self.tokenizer = tokenizer
@@ -246,9 +222,25 @@ class Word2VecTrainer:
             )
         self.state = TrainingState()
         self._merged: list[torch.Tensor] | None = None
-        self._token_cache: list[tuple[np.ndarray, np.ndarray, int]] | None = []
-        self._cache_complete = False
-        self._cache_bytes = 0
+        self.token_cache = token_cache or TokenCache(args.token_cache_bytes, args.token_cache_dir)
+
+    @classmethod
+    def from_corpus(cls, config: Word2VecConfig, args: Word2VecTrainingArguments, accelerator=None):
+        """A trainer for a new run on `args.corpus`: the vocabulary is built (`build_tokenizer`) and the corpus
+        encoded into this process's token cache on the way."""
+        accelerator = accelerator or make_accelerator(args.device)
+        cache = TokenCache(args.token_cache_bytes, args.token_cache_dir)
+        tokenizer = build_tokenizer(
+            args.corpus,
+            config.min_count,
+            args.lowercase,
+            args.max_vocab_size,
+            args.progress,
+            cache=cache,
+            block_lines=args.block_lines,
+            shard=(accelerator.process_index, accelerator.num_processes),
+        )
+        return cls(config, tokenizer, args, accelerator, token_cache=cache)
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, args: Word2VecTrainingArguments, accelerator=None):
@@ -273,52 +265,26 @@ class Word2VecTrainer:
             self.tokenizer.save_pretrained(tmp)
             self.state.to_json(tmp / TRAINING_STATE_FILE)
 
-    def _encode(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray, int]:
-        """Ids of the in-vocabulary words of `lines`, concatenated, with sentence bounds and the raw word count.
-
-        Out-of-vocabulary words are dropped (as gensim does); sentences longer than 10000 words are split.
-        """
-        encodings = self.tokenizer.backend_tokenizer.encode_batch_fast(lines, add_special_tokens=False)
-        line_ids = [encoding.ids for encoding in encodings]
-        line_lengths = np.fromiter((len(ids) for ids in line_ids), dtype=np.int64, count=len(line_ids))
-        ids = np.fromiter(itertools.chain.from_iterable(line_ids), dtype=np.int32, count=int(line_lengths.sum()))
-        keep = ids != self.tokenizer.unk_token_id
-        tokens = ids[keep]
-        line_of_token = np.repeat(np.arange(len(line_ids)), line_lengths)
-        kept_per_line = np.bincount(line_of_token[keep], minlength=len(line_ids))
-        lengths = []
-        for length in kept_per_line[kept_per_line > 0]:
-            full, rest = divmod(int(length), MAX_SENTENCE_LENGTH)
-            lengths.extend([MAX_SENTENCE_LENGTH] * full + ([rest] if rest else []))
-        starts = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=starts[1:])
-        return tokens, starts, len(ids)
-
-    def _blocks(self, skip: int) -> Iterator[tuple[np.ndarray, np.ndarray, int]]:
-        """Encoded blocks of this process's share of the corpus, the first `skip` left out.
-
-        Blocks come from memory once a whole epoch has been cached, else from the streamed corpus. The cache
-        holds the ids as uint16 when the vocabulary allows it (half the memory; widened again block by block).
-        """
-        if self._cache_complete:
-            for tokens, starts, raw_words in self._token_cache[skip:]:
-                yield tokens.astype(np.int32), starts, raw_words
+    def _blocks(self, skip: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """`(tokens, starts)` of each block of this process's share of the corpus (see `word2vec_corpus.sentences`),
+        the first `skip` left out: read from the token cache when it holds the corpus, else streamed and encoded
+        (and cached on the way when the epoch starts from its first block)."""
+        cache = self.token_cache
+        if cache.complete:
+            for ids, line_lengths in cache.blocks(skip):
+                yield sentences(ids, line_lengths)
             return
-        cache_dtype = np.uint16 if len(self.tokenizer) <= np.iinfo(np.uint16).max + 1 else np.int32
+        if skip == 0:
+            cache.restart(len(self.tokenizer))
+        backend, unknown_id = self.tokenizer.backend_tokenizer, self.tokenizer.unk_token_id
         shard = (self.accelerator.process_index, self.accelerator.num_processes)
-        caching = skip == 0 and self._token_cache is not None
         for index, lines in enumerate(stream_line_batches(self.args.corpus, self.args.block_lines, shard)):
             if index < skip:
                 continue
-            block = self._encode(lines)
-            if caching:
-                tokens, starts, raw_words = block
-                stored = (tokens.astype(cache_dtype), starts, raw_words)
-                self._cache_bytes += stored[0].nbytes + starts.nbytes
-                caching = self._cache_bytes <= self.args.token_cache_bytes
-                self._token_cache = self._token_cache + [stored] if caching else None
-            yield block
-        self._cache_complete = caching
+            ids, line_lengths = encode_lines(backend, lines, unknown_id)
+            cache.append(ids, line_lengths)
+            yield sentences(ids, line_lengths)
+        cache.finish()
 
     def _weights(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Numpy views (shared memory) of the input, negative-sampling and hierarchical-softmax weights."""
@@ -388,10 +354,11 @@ class Word2VecTrainer:
         (so that resuming repeats them, and processes draw different negatives)."""
         return self.args.seed * 1000003 + self.state.words_done + self.accelerator.process_index * 0x9E3779B9
 
-    def _any_process_has(self, block_words: int) -> bool:
+    def _any_process_has(self, block) -> bool:
+        """Whether this process or another still has a block to train on in this epoch."""
         if self.accelerator.num_processes == 1:
-            return block_words > 0
-        flag = self.accelerator.reduce(torch.tensor([float(block_words > 0)], device=self.device), reduction="sum")
+            return block is not None
+        flag = self.accelerator.reduce(torch.tensor([float(block is not None)], device=self.device), reduction="sum")
         return bool(flag.item() > 0)
 
     def _numba_block(self, tokens: np.ndarray, starts: np.ndarray, total_words: int) -> tuple[int, float, int]:
@@ -466,7 +433,7 @@ class Word2VecTrainer:
             train_block = self._torch_block
             self.batch_step.prepare(self.batch_size, 2 * config.window)
         world = self.accelerator.num_processes
-        no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64), 0)
+        no_block = (np.zeros(0, np.int32), np.zeros(1, np.int64))
         last_checkpoint = time.monotonic()
         start_time = time.perf_counter()
         seconds_before = state.seconds
@@ -482,9 +449,10 @@ class Word2VecTrainer:
                 )
                 blocks = prefetch(self._blocks(skip=state.blocks_done))
                 while True:
-                    tokens, starts, raw_words = next(blocks, no_block)
-                    if not self._any_process_has(raw_words):
+                    block = next(blocks, None)
+                    if not self._any_process_has(block):
                         break
+                    tokens, starts = block or no_block
                     effective, block_loss, terms = self._train_and_merge(train_block, tokens, starts, total_words)
                     state.effective_words += effective * world
                     state.loss_sum += block_loss
@@ -498,6 +466,7 @@ class Word2VecTrainer:
                 bar.close()
                 state.loss_per_epoch.append(state.loss_sum / max(state.loss_terms, 1))
                 state.epoch, state.blocks_done, state.loss_sum, state.loss_terms = state.epoch + 1, 0, 0.0, 0
+        self.token_cache.close()
         state.seconds = seconds_before + time.perf_counter() - start_time
         self.model.to("cpu")
         padding = config.pad_token_id
@@ -524,7 +493,6 @@ def pretrain_word2vec(
     config: Word2VecConfig, args: Word2VecTrainingArguments, accelerator=None
 ) -> tuple[Word2VecForPreTraining, Word2VecTokenizer, Word2VecTrainingStats]:
     """Build the vocabulary of `args.corpus` and train word2vec on it: `(model, tokenizer, stats)`."""
-    tokenizer = build_tokenizer(args.corpus, config.min_count, args.lowercase, args.max_vocab_size, args.progress)
-    trainer = Word2VecTrainer(config, tokenizer, args, accelerator)
+    trainer = Word2VecTrainer.from_corpus(config, args, accelerator)
     model, stats = trainer.train()
-    return model, tokenizer, stats
+    return model, trainer.tokenizer, stats

@@ -90,3 +90,25 @@ def test_blocks_beyond_the_cache_budget_are_streamed_again(tmp_path):
     model, _, stats = pretrain_word2vec(config, args)
     assert stats.corpus_words == 1600
     assert len(stats.loss_per_epoch) == 2
+
+
+def test_epochs_read_from_the_token_cache_train_as_epochs_read_from_the_text(kjv_path):
+    config = dict(vector_size=20, epochs=2, min_count=5)
+    weights = []
+    for cache_bytes in (2**30, 0):
+        args = Word2VecTrainingArguments(
+            corpus=[str(kjv_path)], workers=1, block_lines=4096, token_cache_bytes=cache_bytes, progress=False
+        )
+        model, _, _ = pretrain_word2vec(Word2VecConfig(**config), args)
+        weights.append(model.word2vec.embeddings.weight.detach())
+    assert np.array_equal(weights[0], weights[1])
+
+
+@pytest.mark.parametrize("cache_bytes", [2**20, 0])
+def test_a_block_of_blank_lines_does_not_end_the_epoch(tmp_path, cache_bytes):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("alpha beta gamma\n" * 4 + "\n" * 4 + "delta alpha beta\n" * 4, encoding="utf-8")
+    config = Word2VecConfig(vector_size=8, epochs=2, min_count=1, sample=0)
+    args = Word2VecTrainingArguments(corpus=[str(corpus)], block_lines=4, token_cache_bytes=cache_bytes, progress=False)
+    _, _, stats = pretrain_word2vec(config, args)
+    assert stats.effective_words == 2 * 24

@@ -1,0 +1,173 @@
+"""word2vec's view of a corpus: its vocabulary with counts, and its lines as blocks of ids.
+
+`build_tokenizer` reads the corpus twice, both passes in `tokenizers`' Rust code: a `WordLevelTrainer` finds the
+words seen at least `min_count` times, then every line is encoded with them, which gives the exact counts and,
+when a `TokenCache` is given, fills it with the ids, so that training never tokenises the corpus again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Sequence
+
+import numpy as np
+from tokenizers import Tokenizer
+from tokenizers.trainers import WordLevelTrainer
+from tqdm.auto import tqdm
+
+from ..errors import InputFileError
+from ..word2vec.tokenization_word2vec import PAD_TOKEN, UNK_TOKEN, Word2VecTokenizer, build_backend
+from .corpus import shard_positions, stream_line_batches, stream_numbered_line_batches
+from .token_cache import TokenCache
+
+logger = logging.getLogger(__name__)
+
+MAX_SENTENCE_LENGTH = 10000
+
+
+def encode_lines(backend: Tokenizer, lines: list[str], unknown_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Encode `lines`: `(ids (words,) int32, line_lengths (lines,) int64)`.
+
+    `ids` are those of the in-vocabulary words, in order; out-of-vocabulary words are dropped (as gensim does)
+    and `line_lengths` counts what is left of each line.
+    """
+    encodings = backend.encode_batch_fast(lines, add_special_tokens=False)
+    line_ids = [encoding.ids for encoding in encodings]
+    raw_lengths = np.fromiter((len(ids) for ids in line_ids), dtype=np.int64, count=len(line_ids))
+    ids = np.fromiter(itertools.chain.from_iterable(line_ids), dtype=np.int32, count=int(raw_lengths.sum()))
+    known = ids != unknown_id
+    if known.all():
+        return ids, raw_lengths
+    return ids[known], _kept_per_line(known, raw_lengths)
+
+
+def sentences(ids: np.ndarray, line_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The training sentences of encoded lines: `(tokens (words,) int32, starts (sentences + 1,) int64)`.
+
+    Negative ids are dropped (words left out of the vocabulary after encoding). Each line is a sentence; empty
+    lines are skipped and lines longer than 10,000 words are split, as word2vec.c does.
+    """
+    keep = ids >= 0
+    if not keep.all():
+        line_lengths = _kept_per_line(keep, line_lengths)
+        ids = ids[keep]
+    line_lengths = line_lengths[line_lengths > 0]
+    if len(line_lengths) and line_lengths.max() > MAX_SENTENCE_LENGTH:
+        pieces = []
+        for length in line_lengths:
+            full, rest = divmod(int(length), MAX_SENTENCE_LENGTH)
+            pieces.extend([MAX_SENTENCE_LENGTH] * full + ([rest] if rest else []))
+        line_lengths = np.asarray(pieces, dtype=np.int64)
+    starts = np.zeros(len(line_lengths) + 1, dtype=np.int64)
+    np.cumsum(line_lengths, out=starts[1:])
+    return ids.astype(np.int32, copy=False), starts
+
+
+def _kept_per_line(keep: np.ndarray, line_lengths: np.ndarray) -> np.ndarray:
+    """`(lines,)` how many of each line's words `keep (words,)` keeps."""
+    line_of_word = np.repeat(np.arange(len(line_lengths)), line_lengths)
+    return np.bincount(line_of_word[keep], minlength=len(line_lengths)).astype(np.int64)
+
+
+def build_tokenizer(
+    corpus: Sequence[str | os.PathLike],
+    min_count: int,
+    lowercase: bool = True,
+    max_vocab_size: int | None = None,
+    progress: bool = True,
+    cache: TokenCache | None = None,
+    block_lines: int = 8192,
+    shard: tuple[int, int] = (0, 1),
+) -> Word2VecTokenizer:
+    """The vocabulary of `corpus`: words seen at least `min_count` times, by descending count (ties in first-seen
+    order), at most `max_vocab_size` of them.
+
+    With a `cache`, the ids of the lines of `shard = (index, count)` (see `stream_line_batches`) are stored in it,
+    in blocks of `block_lines` lines as the trainer reads them, ready for every epoch.
+    """
+    files = [str(path) for path in corpus]
+    backend = build_backend([], lowercase=lowercase)
+    line_count = 0
+    has_text = False
+
+    def counted(batches):
+        nonlocal line_count, has_text
+        for lines in batches:
+            line_count += len(lines)
+            has_text = has_text or any(not line.isspace() for line in lines if line)
+            yield lines
+
+    candidates = WordLevelTrainer(min_frequency=max(min_count, 1), special_tokens=[], show_progress=False)
+    batches = tqdm(stream_line_batches(files, block_lines), desc="finding words", unit=" blocks", disable=not progress)
+    backend.train_from_iterator(counted(batches), trainer=candidates)
+    if not has_text:
+        raise InputFileError(f"{', '.join(files)}: the corpus has no words ({line_count} lines read)")
+    candidate_words = sorted(backend.get_vocab())
+    counts, first_seen = _count_candidates(files, candidate_words, lowercase, progress, cache, block_lines, shard)
+    # Ids 0 and 1 are <pad> and <unk>; the candidates follow, by descending count, ties in first-seen order.
+    frequent = np.flatnonzero(counts >= min_count)
+    order = frequent[np.lexsort((first_seen[frequent], -counts[frequent]))][:max_vocab_size]
+    if len(order) < 2:
+        raise InputFileError(
+            f"{', '.join(files)}: only {len(order)} distinct word(s) occur at least min_count={min_count} times; "
+            f"word2vec needs at least 2 (lower --min-count or give a larger corpus)"
+        )
+    if cache is not None:
+        id_map = np.full(len(counts), -1, dtype=np.int32)
+        id_map[order] = np.arange(2, len(order) + 2, dtype=np.int32)
+        cache.finish(id_map)
+    logger.info("vocabulary: %d words seen at least min_count=%d times", len(order), min_count)
+    words = [(candidate_words[index - 2], int(counts[index])) for index in order]
+    return Word2VecTokenizer.from_word_counts(words, lowercase=lowercase)
+
+
+def _count_candidates(
+    files: list[str],
+    candidate_words: list[str],
+    lowercase: bool,
+    progress: bool,
+    cache: TokenCache | None,
+    block_lines: int,
+    shard: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encode the corpus with `<pad>`, `<unk>` and `candidate_words` as ids 0, 1, 2, ...: `(counts, first_seen)`,
+    each `(len(candidate_words) + 2,)`, the count of each id and the position of its first occurrence among the
+    corpus's in-vocabulary words. The lines of `shard` go to `cache` on the way."""
+    backend = build_backend(candidate_words, lowercase=lowercase)
+    vocab_size = len(candidate_words) + 2
+    unknown_id = backend.token_to_id(UNK_TOKEN)
+    assert backend.token_to_id(PAD_TOKEN) == 0 and unknown_id == 1
+    counts = np.zeros(vocab_size, dtype=np.int64)
+    never = np.iinfo(np.int64).max
+    first_seen = np.full(vocab_size, never, dtype=np.int64)
+    if cache is not None:
+        cache.restart(vocab_size)
+    position = 0
+    batches = stream_numbered_line_batches(files, block_lines)
+    for first_line, lines in tqdm(batches, desc="counting words", unit=" blocks", disable=not progress):
+        ids, line_lengths = encode_lines(backend, lines, unknown_id)
+        counts += np.bincount(ids, minlength=vocab_size)
+        unseen = first_seen[ids] == never
+        if unseen.any():
+            new_ids, first = np.unique(ids[unseen], return_index=True)
+            first_seen[new_ids] = position + np.flatnonzero(unseen)[first]
+        position += len(ids)
+        if cache is not None and cache.accepting:
+            _cache_shard(cache, ids, line_lengths, shard_positions(first_line, len(lines), shard))
+    return counts, first_seen
+
+
+def _cache_shard(cache: TokenCache, ids: np.ndarray, line_lengths: np.ndarray, lines: range) -> None:
+    """Append to `cache` the block made of the encoded lines at positions `lines` (none: no block, as
+    `stream_line_batches` yields none)."""
+    if not lines:
+        return
+    if len(lines) == len(line_lengths):
+        cache.append(ids, line_lengths)
+        return
+    in_shard = np.zeros(len(line_lengths), dtype=bool)
+    in_shard[lines] = True
+    line_of_word = np.repeat(np.arange(len(line_lengths)), line_lengths)
+    cache.append(ids[in_shard[line_of_word]], line_lengths[in_shard])
