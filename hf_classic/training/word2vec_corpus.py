@@ -13,34 +13,60 @@ import os
 from collections.abc import Sequence
 
 import numpy as np
-from tokenizers import Tokenizer
+from tokenizers import AddedToken, Tokenizer
 from tokenizers.trainers import WordLevelTrainer
 from tqdm.auto import tqdm
 
 from ..errors import InputFileError
-from ..word2vec.tokenization_word2vec import PAD_TOKEN, UNK_TOKEN, Word2VecTokenizer, build_backend
+from ..word2vec.tokenization_word2vec import UNK_TOKEN, Word2VecTokenizer, build_backend
 from .corpus import shard_positions, stream_line_batches, stream_numbered_line_batches
 from .token_cache import TokenCache
 
 logger = logging.getLogger(__name__)
 
 MAX_SENTENCE_LENGTH = 10000
+LINE_END = "\n"
+# Texts per call into `tokenizers`: each of its threads gets several (at 8,192 lines a block, 256 lines a text).
+PIECES_PER_CALL = 32
 
 
-def encode_lines(backend: Tokenizer, lines: list[str], unknown_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Encode `lines`: `(ids (words,) int32, line_lengths (lines,) int64)`.
+class LineEncoder:
+    """Encodes lines into the ids of their in-vocabulary words, with `backend`'s vocabulary.
 
-    `ids` are those of the in-vocabulary words, in order; out-of-vocabulary words are dropped (as gensim does)
-    and `line_lengths` counts what is left of each line.
+    `tokenizers` costs about as much per text it encodes as per word, so the lines go in joined by newlines, in
+    `pieces` texts a call (enough for its threads), and a copy of the tokenizer maps each newline to an extra id:
+    on Gutenberg this encodes 1.8 times as fast as a text a line. The newline is matched before normalisation and
+    never reaches the pre-tokenizer, so each line is encoded exactly as on its own.
     """
-    encodings = backend.encode_batch_fast(lines, add_special_tokens=False)
-    line_ids = [encoding.ids for encoding in encodings]
-    raw_lengths = np.fromiter((len(ids) for ids in line_ids), dtype=np.int64, count=len(line_ids))
-    ids = np.fromiter(itertools.chain.from_iterable(line_ids), dtype=np.int32, count=int(raw_lengths.sum()))
-    known = ids != unknown_id
-    if known.all():
-        return ids, raw_lengths
-    return ids[known], _kept_per_line(known, raw_lengths)
+
+    def __init__(self, backend: Tokenizer, unknown_id: int, pieces: int = PIECES_PER_CALL):
+        self._encoder = Tokenizer.from_str(backend.to_str())
+        self._encoder.add_special_tokens([AddedToken(LINE_END, special=True, normalized=False)])
+        self._line_end = self._encoder.token_to_id(LINE_END)
+        self._unknown_id = unknown_id
+        self._pieces = pieces
+
+    def __call__(self, lines: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """`(ids (words,) int32, line_lengths (lines,) int64)`: the ids of the in-vocabulary words of `lines`, in
+        order (out-of-vocabulary words are dropped, as gensim does), and how many of them each line has."""
+        encodings = self._encoder.encode_batch_fast(
+            joined_lines(lines, self._pieces, LINE_END), add_special_tokens=False
+        )
+        ids = np.fromiter(itertools.chain.from_iterable(encoding.ids for encoding in encodings), dtype=np.int32)
+        is_end = ids == self._line_end
+        ends = np.flatnonzero(is_end)
+        raw_lengths = np.diff(ends, prepend=-1) - 1
+        ids = ids[~is_end]
+        known = ids != self._unknown_id
+        if known.all():
+            return ids, raw_lengths
+        return ids[known], _kept_per_line(known, raw_lengths)
+
+
+def joined_lines(lines: list[str], pieces: int, end: str = "") -> list[str]:
+    """`lines` joined by newlines into at most `pieces` texts of consecutive lines, each followed by `end`."""
+    step = max(1, -(-len(lines) // pieces))
+    return [LINE_END.join(lines[start : start + step]) + end for start in range(0, len(lines), step)]
 
 
 def sentences(ids: np.ndarray, line_lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,7 +127,9 @@ def build_tokenizer(
 
     candidates = WordLevelTrainer(min_frequency=max(min_count, 1), special_tokens=[], show_progress=False)
     batches = tqdm(stream_line_batches(files, block_lines), desc="finding words", unit=" blocks", disable=not progress)
-    backend.train_from_iterator(counted(batches), trainer=candidates)
+    backend.train_from_iterator(
+        (joined_lines(lines, PIECES_PER_CALL) for lines in counted(batches)), trainer=candidates
+    )
     if not has_text:
         raise InputFileError(f"{', '.join(files)}: the corpus has no words ({line_count} lines read)")
     candidate_words = sorted(backend.get_vocab())
@@ -137,8 +165,7 @@ def _count_candidates(
     corpus's in-vocabulary words. The lines of `shard` go to `cache` on the way."""
     backend = build_backend(candidate_words, lowercase=lowercase)
     vocab_size = len(candidate_words) + 2
-    unknown_id = backend.token_to_id(UNK_TOKEN)
-    assert backend.token_to_id(PAD_TOKEN) == 0 and unknown_id == 1
+    encode = LineEncoder(backend, backend.token_to_id(UNK_TOKEN))
     counts = np.zeros(vocab_size, dtype=np.int64)
     never = np.iinfo(np.int64).max
     first_seen = np.full(vocab_size, never, dtype=np.int64)
@@ -147,7 +174,7 @@ def _count_candidates(
     position = 0
     batches = stream_numbered_line_batches(files, block_lines)
     for first_line, lines in tqdm(batches, desc="counting words", unit=" blocks", disable=not progress):
-        ids, line_lengths = encode_lines(backend, lines, unknown_id)
+        ids, line_lengths = encode(lines)
         counts += np.bincount(ids, minlength=vocab_size)
         unseen = first_seen[ids] == never
         if unseen.any():

@@ -34,7 +34,7 @@ from . import word2vec_kernels, word2vec_torch
 from .checkpoints import JsonState, check_same_run, checkpoint_state_file, corpus_fingerprint
 from .corpus import prefetch, stream_line_batches
 from .token_cache import TokenCache
-from .word2vec_corpus import build_tokenizer, encode_lines, sentences
+from .word2vec_corpus import LineEncoder, build_tokenizer, sentences
 from .word2vec_devices import BACKENDS, DEVICES, make_accelerator, resolve_backend
 from .word2vec_vocab import huffman_tree, keep_probabilities, noise_distribution
 
@@ -276,12 +276,12 @@ class Word2VecTrainer:
             return
         if skip == 0:
             cache.restart(len(self.tokenizer))
-        backend, unknown_id = self.tokenizer.backend_tokenizer, self.tokenizer.unk_token_id
+        encode = LineEncoder(self.tokenizer.backend_tokenizer, self.tokenizer.unk_token_id)
         shard = (self.accelerator.process_index, self.accelerator.num_processes)
         for index, lines in enumerate(stream_line_batches(self.args.corpus, self.args.block_lines, shard)):
             if index < skip:
                 continue
-            ids, line_lengths = encode_lines(backend, lines, unknown_id)
+            ids, line_lengths = encode(lines)
             cache.append(ids, line_lengths)
             yield sentences(ids, line_lengths)
         cache.finish()

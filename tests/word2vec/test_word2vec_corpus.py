@@ -8,7 +8,7 @@ import pytest
 
 from hf_classic.training.corpus import stream_line_batches
 from hf_classic.training.token_cache import TokenCache
-from hf_classic.training.word2vec_corpus import MAX_SENTENCE_LENGTH, build_tokenizer, encode_lines, sentences
+from hf_classic.training.word2vec_corpus import MAX_SENTENCE_LENGTH, LineEncoder, build_tokenizer, sentences
 from hf_classic.word2vec.tokenization_word2vec import build_backend
 
 
@@ -21,6 +21,13 @@ def counted_words(path, lowercase=True):
             text = backend.normalizer.normalize_str(line)
             counts.update(word for word, _ in backend.pre_tokenizer.pre_tokenize_str(text))
     return counts
+
+
+def encoded_one_line_at_a_time(backend, lines, unknown_id):
+    """`(ids, line_lengths)` of `lines`, each line encoded on its own and unknown words dropped."""
+    line_ids = [[i for i in backend.encode(line, add_special_tokens=False).ids if i != unknown_id] for line in lines]
+    ids = np.array([i for ids in line_ids for i in ids], dtype=np.int32)
+    return ids, np.array([len(ids) for ids in line_ids], dtype=np.int64)
 
 
 @pytest.mark.parametrize(("min_count", "max_vocab_size"), [(5, None), (2, 1000)])
@@ -40,7 +47,9 @@ def test_the_cache_holds_the_shard_as_the_final_tokenizer_encodes_it(kjv_path, s
         [kjv_path], 5, max_vocab_size=3000, progress=False, cache=cache, block_lines=5000, shard=shard
     )
     backend, unknown_id = tokenizer.backend_tokenizer, tokenizer.unk_token_id
-    expected = [encode_lines(backend, lines, unknown_id) for lines in stream_line_batches([kjv_path], 5000, shard)]
+    expected = [
+        encoded_one_line_at_a_time(backend, lines, unknown_id) for lines in stream_line_batches([kjv_path], 5000, shard)
+    ]
     cached = list(cache.blocks())
     assert len(cached) == len(expected) == -(-31103 // 5000)
     for (ids, line_lengths), (cached_ids, cached_lengths) in zip(expected, cached, strict=True):
@@ -51,10 +60,26 @@ def test_the_cache_holds_the_shard_as_the_final_tokenizer_encodes_it(kjv_path, s
 
 
 def test_encoding_drops_unknown_words_and_counts_what_is_left_of_each_line():
-    backend = build_backend(["in", "the", "beginning"])
-    ids, line_lengths = encode_lines(backend, ["In the beginning God", "created", "the heaven"], unknown_id=1)
+    encode = LineEncoder(build_backend(["in", "the", "beginning"]), unknown_id=1)
+    ids, line_lengths = encode(["In the beginning God", "created", "the heaven"])
     assert ids.tolist() == [2, 3, 4, 3]
     assert line_lengths.tolist() == [3, 0, 1]
+
+
+@pytest.mark.parametrize("pieces", [1, 3, 32])
+def test_lines_encoded_together_are_encoded_as_each_on_its_own(kjv_path, pieces):
+    tokenizer = build_tokenizer([kjv_path], 5, progress=False)
+    backend, unknown_id = tokenizer.backend_tokenizer, tokenizer.unk_token_id
+    lines = next(stream_line_batches([kjv_path], 400))
+    # Edge cases: blank and whitespace-only lines, special tokens' text, NFKC folding (the ﬁ ligature, full-width
+    # letters), a combining accent at a line's start, carriage returns and tabs.
+    lines += ["", "   ", "<unk> <pad> the", "ﬁre ＬＯＲＤ", "\u0301and the", "and\rthe\tlord", ""]
+    encode = LineEncoder(backend, unknown_id, pieces=pieces)
+    ids, line_lengths = encode(lines)
+    expected_ids, expected_lengths = encoded_one_line_at_a_time(backend, lines, unknown_id)
+    assert np.array_equal(ids, expected_ids)
+    assert np.array_equal(line_lengths, expected_lengths)
+    assert line_lengths[-4] == 2 and line_lengths[-1] == 0
 
 
 def test_sentences_skip_empty_lines_drop_negative_ids_and_split_long_lines():
