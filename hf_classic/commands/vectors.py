@@ -12,14 +12,8 @@ import argparse
 
 from ..formats.word2vec_formats import DUPLICATES, FORMATS, UNICODE_ERRORS, WRITE_FORMATS
 from ..formats.word2vec_models import convert_word_vectors, export_word_vectors
+from .arguments import positive_int
 from .hub import add_push_option, push_if_asked
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
-    return value
 
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:

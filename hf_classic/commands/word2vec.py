@@ -18,6 +18,7 @@ from ..training.word2vec_devices import BACKENDS, DEVICES
 from ..utils.atomic import atomic_output_dir, check_output_free
 from ..utils.files import existing_dir
 from ..word2vec.configuration_word2vec import ARCHITECTURES, OBJECTIVES
+from .arguments import non_negative_int
 from .hub import add_push_option, push_if_asked
 
 TRAINING_SUMMARY_FILE = "training_summary.json"
@@ -89,7 +90,7 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     )
     run.add_argument(
         "--token-cache-mb",
-        type=int,
+        type=non_negative_int,
         default=4096,
         help="keep the encoded corpus between epochs in a temporary file up to this size, 2 bytes a word "
         "(0: read and encode the corpus again each epoch)",

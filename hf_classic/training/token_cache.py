@@ -1,7 +1,7 @@
 """A process's share of the encoded corpus, kept on disk between epochs so that it is tokenised only once.
 
 Encoding text is the slow part of feeding word2vec: on 2 cores `tokenizers` turns Gutenberg's 2.6M words into
-ids at about 0.8M words/s, slower than the CBOW kernel trains on them. The cache writes each block's ids once,
+ids at about 1.8M words/s, slower than the CBOW kernel trains on them. The cache writes each block's ids once,
 to an unlinked temporary file, and every later epoch reads them back at the speed of the page cache. Resident
 memory does not grow with the corpus (the file's pages belong to the kernel's page cache, not to the process),
 and the disk space returns to the system when the process ends, even when it is killed.

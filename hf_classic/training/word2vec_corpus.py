@@ -135,7 +135,7 @@ def build_tokenizer(
     candidate_words = sorted(backend.get_vocab())
     counts, first_seen = _count_candidates(files, candidate_words, lowercase, progress, cache, block_lines, shard)
     # Ids 0 and 1 are <pad> and <unk>; the candidates follow, by descending count, ties in first-seen order.
-    frequent = np.flatnonzero(counts >= min_count)
+    frequent = 2 + np.flatnonzero(counts[2:] >= max(min_count, 1))
     order = frequent[np.lexsort((first_seen[frequent], -counts[frequent]))][:max_vocab_size]
     if len(order) < 2:
         raise InputFileError(
