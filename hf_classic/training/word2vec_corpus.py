@@ -17,9 +17,9 @@ from tokenizers import AddedToken, Tokenizer
 from tokenizers.trainers import WordLevelTrainer
 from tqdm.auto import tqdm
 
-from ..errors import InputFileError
+from ..errors import HfClassicError, InputFileError
 from ..word2vec.tokenization_word2vec import UNK_TOKEN, Word2VecTokenizer, build_backend
-from .corpus import shard_positions, stream_line_batches, stream_numbered_line_batches
+from .corpus import check_corpus_files, shard_positions, stream_line_batches, stream_numbered_line_batches
 from .token_cache import TokenCache
 
 logger = logging.getLogger(__name__)
@@ -105,35 +105,30 @@ def build_tokenizer(
     progress: bool = True,
     cache: TokenCache | None = None,
     block_lines: int = 8192,
-    shard: tuple[int, int] = (0, 1),
+    accelerator=None,
 ) -> Word2VecTokenizer:
     """The vocabulary of `corpus`: words seen at least `min_count` times, by descending count (ties in first-seen
     order), at most `max_vocab_size` of them.
 
-    With a `cache`, the ids of the lines of `shard = (index, count)` (see `stream_line_batches`) are stored in it,
-    in blocks of `block_lines` lines as the trainer reads them, ready for every epoch.
+    With a `cache`, the ids of the lines are stored in it, in blocks of `block_lines` lines as the trainer reads
+    them, ready for every epoch. With an `accelerator` of several processes, the main process finds the candidate
+    words and sends them to the others, each process encodes its share of the lines (the shard that
+    `stream_line_batches` gives it) into its own cache, and the counts are added up: every process ends with the
+    same vocabulary, for the price of one process's encoding.
     """
-    files = [str(path) for path in corpus]
-    backend = build_backend([], lowercase=lowercase)
-    line_count = 0
-    has_text = False
-
-    def counted(batches):
-        nonlocal line_count, has_text
-        for lines in batches:
-            line_count += len(lines)
-            has_text = has_text or any(not line.isspace() for line in lines if line)
-            yield lines
-
-    candidates = WordLevelTrainer(min_frequency=max(min_count, 1), special_tokens=[], show_progress=False)
-    batches = tqdm(stream_line_batches(files, block_lines), desc="finding words", unit=" blocks", disable=not progress)
-    backend.train_from_iterator(
-        (joined_lines(lines, PIECES_PER_CALL) for lines in counted(batches)), trainer=candidates
-    )
-    if not has_text:
-        raise InputFileError(f"{', '.join(files)}: the corpus has no words ({line_count} lines read)")
-    candidate_words = sorted(backend.get_vocab())
-    counts, first_seen = _count_candidates(files, candidate_words, lowercase, progress, cache, block_lines, shard)
+    files = check_corpus_files(corpus)
+    processes = accelerator.num_processes if accelerator is not None else 1
+    if processes == 1:
+        candidate_words = candidate_words_of(files, min_count, lowercase, block_lines, progress)
+        shard = (0, 1)
+    else:
+        candidate_words = _from_main_process(
+            lambda: candidate_words_of(files, min_count, lowercase, block_lines, progress), accelerator
+        )
+        shard = (accelerator.process_index, processes)
+    counts, first_seen = count_candidates(files, candidate_words, lowercase, progress, cache, block_lines, shard)
+    if processes > 1:
+        counts, first_seen = _add_up(counts, first_seen, accelerator)
     # Ids 0 and 1 are <pad> and <unk>; the candidates follow, by descending count, ties in first-seen order.
     frequent = 2 + np.flatnonzero(counts[2:] >= max(min_count, 1))
     order = frequent[np.lexsort((first_seen[frequent], -counts[frequent]))][:max_vocab_size]
@@ -151,7 +146,63 @@ def build_tokenizer(
     return Word2VecTokenizer.from_word_counts(words, lowercase=lowercase)
 
 
-def _count_candidates(
+def candidate_words_of(
+    files: list[str], min_count: int, lowercase: bool, block_lines: int, progress: bool
+) -> list[str]:
+    """The words seen at least `min_count` times in `files`, sorted, found by `tokenizers`' `WordLevelTrainer`."""
+    backend = build_backend([], lowercase=lowercase)
+    line_count = 0
+    has_text = False
+
+    def counted(batches):
+        nonlocal line_count, has_text
+        for lines in batches:
+            line_count += len(lines)
+            has_text = has_text or any(not line.isspace() for line in lines if line)
+            yield joined_lines(lines, PIECES_PER_CALL)
+
+    trainer = WordLevelTrainer(min_frequency=max(min_count, 1), special_tokens=[], show_progress=False)
+    batches = tqdm(stream_line_batches(files, block_lines), desc="finding words", unit=" blocks", disable=not progress)
+    backend.train_from_iterator(counted(batches), trainer=trainer)
+    if not has_text:
+        raise InputFileError(f"{', '.join(files)}: the corpus has no words ({line_count} lines read)")
+    return sorted(backend.get_vocab())
+
+
+def _from_main_process(make, accelerator):
+    """`make()` computed by the main process and sent to every process; an error it raises is raised in every
+    process (rather than leaving the others waiting)."""
+    from accelerate.utils import broadcast_object_list
+
+    holder = [None]
+    if accelerator.is_main_process:
+        try:
+            holder[0] = (make(), None)
+        except HfClassicError as error:
+            holder[0] = (None, error)
+        except Exception as error:
+            broadcast_object_list([(None, HfClassicError(f"the main process failed: {error!r}"))])
+            raise
+    broadcast_object_list(holder)
+    value, error = holder[0]
+    if error is not None:
+        raise error
+    return value
+
+
+def _add_up(counts: np.ndarray, first_seen: np.ndarray, accelerator) -> tuple[np.ndarray, np.ndarray]:
+    """Every process's `counts` summed and `first_seen` keys at their minimum, across the processes."""
+    import torch
+    import torch.distributed as dist
+
+    totals = torch.from_numpy(counts).to(accelerator.device)
+    firsts = torch.from_numpy(first_seen).to(accelerator.device)
+    dist.all_reduce(totals, op=dist.ReduceOp.SUM)
+    dist.all_reduce(firsts, op=dist.ReduceOp.MIN)
+    return totals.cpu().numpy(), firsts.cpu().numpy()
+
+
+def count_candidates(
     files: list[str],
     candidate_words: list[str],
     lowercase: bool,
@@ -160,9 +211,9 @@ def _count_candidates(
     block_lines: int,
     shard: tuple[int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Encode the corpus with `<pad>`, `<unk>` and `candidate_words` as ids 0, 1, 2, ...: `(counts, first_seen)`,
-    each `(len(candidate_words) + 2,)`, the count of each id and the position of its first occurrence among the
-    corpus's in-vocabulary words. The lines of `shard` go to `cache` on the way."""
+    """Encode the lines of `shard` with `<pad>`, `<unk>` and `candidate_words` as ids 0, 1, 2, ...: `(counts,
+    first_seen)`, each `(len(candidate_words) + 2,)`, the count of each id and where it first occurs (the key
+    `line * 2**24 + position in the line`, comparable across shards). The lines go to `cache` on the way."""
     backend = build_backend(candidate_words, lowercase=lowercase)
     vocab_size = len(candidate_words) + 2
     encode = LineEncoder(backend, backend.token_to_id(UNK_TOKEN))
@@ -171,30 +222,26 @@ def _count_candidates(
     first_seen = np.full(vocab_size, never, dtype=np.int64)
     if cache is not None:
         cache.restart(vocab_size)
-    position = 0
     batches = stream_numbered_line_batches(files, block_lines)
     for first_line, lines in tqdm(batches, desc="counting words", unit=" blocks", disable=not progress):
-        ids, line_lengths = encode(lines)
+        positions = shard_positions(first_line, len(lines), shard)
+        if not positions:
+            continue
+        ids, line_lengths = encode(lines if len(positions) == len(lines) else [lines[p] for p in positions])
         counts += np.bincount(ids, minlength=vocab_size)
         unseen = first_seen[ids] == never
         if unseen.any():
             new_ids, first = np.unique(ids[unseen], return_index=True)
-            first_seen[new_ids] = position + np.flatnonzero(unseen)[first]
-        position += len(ids)
-        if cache is not None and cache.accepting:
-            _cache_shard(cache, ids, line_lengths, shard_positions(first_line, len(lines), shard))
+            first_seen[new_ids] = _occurrence_keys(first_line + np.asarray(positions), line_lengths)[unseen][first]
+        if cache is not None:
+            cache.append(ids, line_lengths)
     return counts, first_seen
 
 
-def _cache_shard(cache: TokenCache, ids: np.ndarray, line_lengths: np.ndarray, lines: range) -> None:
-    """Append to `cache` the block made of the encoded lines at positions `lines` (none: no block, as
-    `stream_line_batches` yields none)."""
-    if not lines:
-        return
-    if len(lines) == len(line_lengths):
-        cache.append(ids, line_lengths)
-        return
-    in_shard = np.zeros(len(line_lengths), dtype=bool)
-    in_shard[lines] = True
+def _occurrence_keys(line_numbers: np.ndarray, line_lengths: np.ndarray) -> np.ndarray:
+    """`(words,)` the key `line * 2**24 + position in the line` of each word of encoded lines, ordered as the
+    words are in the corpus (positions past 2**24 - 1 share the last key of their line)."""
     line_of_word = np.repeat(np.arange(len(line_lengths)), line_lengths)
-    cache.append(ids[in_shard[line_of_word]], line_lengths[in_shard])
+    line_starts = np.cumsum(line_lengths) - line_lengths
+    position = np.arange(len(line_of_word)) - line_starts[line_of_word]
+    return line_numbers[line_of_word] * 2**24 + np.minimum(position, 2**24 - 1)

@@ -238,7 +238,7 @@ class Word2VecTrainer:
             args.progress,
             cache=cache,
             block_lines=args.block_lines,
-            shard=(accelerator.process_index, accelerator.num_processes),
+            accelerator=accelerator,
         )
         return cls(config, tokenizer, args, accelerator, token_cache=cache)
 

@@ -14,7 +14,7 @@ from safetensors.numpy import load_file
 from transformers import AutoModel
 
 from hf_classic.data import ANALOGIES, data_path
-from hf_classic.word2vec import WordVectors
+from hf_classic.word2vec import Word2VecTokenizer, WordVectors
 
 COMMON = ["--workers", "1", "--epochs", "2", "--vector-size", "32", "--block-lines", "1500", "--no-progress"]
 
@@ -151,6 +151,9 @@ def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path
     assert summary["processes"] == 2
     two = WordVectors.from_pretrained(output).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
     model, tokenizer, _ = trained_skipgram
+    # Each process counted its own share of the lines; the vocabulary is the one process's, counts and order alike.
+    shared = Word2VecTokenizer.from_pretrained(output)
+    assert shared.get_vocab() == tokenizer.get_vocab() and shared.word_counts == tokenizer.word_counts
     one = model.word2vec.word_vectors(tokenizer).evaluate_word_analogies(data_path(ANALOGIES)).accuracy
     # Each process's updates are added to the others' every 1024 lines (Hogwild across processes). Seeds 1-4: two
     # processes 0.064, 0.055, 0.053, 0.053 (mean 0.056); one process 0.056, 0.062, 0.047, 0.072 (mean 0.059). The

@@ -8,7 +8,14 @@ import pytest
 
 from hf_classic.training.corpus import stream_line_batches
 from hf_classic.training.token_cache import TokenCache
-from hf_classic.training.word2vec_corpus import MAX_SENTENCE_LENGTH, LineEncoder, build_tokenizer, sentences
+from hf_classic.training.word2vec_corpus import (
+    MAX_SENTENCE_LENGTH,
+    LineEncoder,
+    build_tokenizer,
+    candidate_words_of,
+    count_candidates,
+    sentences,
+)
 from hf_classic.word2vec.tokenization_word2vec import build_backend
 
 
@@ -40,15 +47,12 @@ def test_the_vocabulary_is_every_frequent_word_by_count_then_first_occurrence(kj
     assert list(zip(words, tokenizer.word_counts[2:], strict=True)) == expected
 
 
-@pytest.mark.parametrize("shard", [(0, 1), (1, 3)])
-def test_the_cache_holds_the_shard_as_the_final_tokenizer_encodes_it(kjv_path, shard):
+def test_the_cache_holds_the_corpus_as_the_final_tokenizer_encodes_it(kjv_path):
     cache = TokenCache(2**30)
-    tokenizer = build_tokenizer(
-        [kjv_path], 5, max_vocab_size=3000, progress=False, cache=cache, block_lines=5000, shard=shard
-    )
+    tokenizer = build_tokenizer([kjv_path], 5, max_vocab_size=3000, progress=False, cache=cache, block_lines=5000)
     backend, unknown_id = tokenizer.backend_tokenizer, tokenizer.unk_token_id
     expected = [
-        encoded_one_line_at_a_time(backend, lines, unknown_id) for lines in stream_line_batches([kjv_path], 5000, shard)
+        encoded_one_line_at_a_time(backend, lines, unknown_id) for lines in stream_line_batches([kjv_path], 5000)
     ]
     cached = list(cache.blocks())
     assert len(cached) == len(expected) == -(-31103 // 5000)
@@ -57,6 +61,29 @@ def test_the_cache_holds_the_shard_as_the_final_tokenizer_encodes_it(kjv_path, s
         cached_tokens, cached_starts = sentences(cached_ids, cached_lengths)
         assert np.array_equal(cached_tokens, tokens)
         assert np.array_equal(cached_starts, starts)
+
+
+def test_shards_add_up_to_the_whole_corpus_and_each_caches_its_own_lines(kjv_path):
+    """What each of several processes computes: its shard's counts and first occurrences, which add up (sum, and
+    minimum) to the whole corpus's, and its shard's blocks, as `stream_line_batches` gives them to its trainer."""
+    candidates = candidate_words_of([str(kjv_path)], 5, lowercase=True, block_lines=5000, progress=False)
+    whole = count_candidates([str(kjv_path)], candidates, True, False, None, 5000, (0, 1))
+    shards = []
+    for index in range(3):
+        cache = TokenCache(2**30)
+        counts, first_seen = count_candidates([str(kjv_path)], candidates, True, False, cache, 5000, (index, 3))
+        cache.finish()
+        shards.append((counts, first_seen))
+        backend = build_backend(candidates)
+        expected = [
+            encoded_one_line_at_a_time(backend, lines, 1) for lines in stream_line_batches([kjv_path], 5000, (index, 3))
+        ]
+        cached = list(cache.blocks())
+        assert len(cached) == len(expected)
+        for (ids, line_lengths), (cached_ids, cached_lengths) in zip(expected, cached, strict=True):
+            assert np.array_equal(cached_ids, ids) and np.array_equal(cached_lengths, line_lengths)
+    assert np.array_equal(sum(counts for counts, _ in shards), whole[0])
+    assert np.array_equal(np.minimum.reduce([first for _, first in shards]), whole[1])
 
 
 def test_encoding_drops_unknown_words_and_counts_what_is_left_of_each_line():
