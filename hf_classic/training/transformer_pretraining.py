@@ -25,6 +25,7 @@ from ..errors import HfClassicError, InputFileError
 from .checkpoints import checkpoint_state_file
 from .corpus import check_corpus_files, stream_document_lines
 from .lm_trainer import TRAINING_STATE_FILE, StreamingTrainer, TrainingState
+from .processes import from_main_process
 from .subword_tokenizers import train_bert_tokenizer, train_gpt_tokenizer
 from .transformer_examples import (
     bert_example,
@@ -440,13 +441,7 @@ def evaluate(model, tokenizer, args: TransformerTrainingArguments, data: Pretrai
 def shared_tokenizer(args: TransformerTrainingArguments, accelerator):
     """The tokenizer learnt by the main process and sent to the others (WordPiece learning may break ties
     differently in each process)."""
-    if accelerator.num_processes == 1:
-        return build_tokenizer(args)
-    from accelerate.utils import broadcast_object_list
-
-    holder = [build_tokenizer(args) if accelerator.is_main_process else None]
-    broadcast_object_list(holder)
-    return holder[0]
+    return from_main_process(lambda: build_tokenizer(args), accelerator)
 
 
 def pretrain_transformer(

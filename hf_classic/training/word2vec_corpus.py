@@ -17,9 +17,10 @@ from tokenizers import AddedToken, Tokenizer
 from tokenizers.trainers import WordLevelTrainer
 from tqdm.auto import tqdm
 
-from ..errors import HfClassicError, InputFileError
+from ..errors import InputFileError
 from ..word2vec.tokenization_word2vec import UNK_TOKEN, Word2VecTokenizer, build_backend
 from .corpus import check_corpus_files, shard_positions, stream_line_batches, stream_numbered_line_batches
+from .processes import from_main_process
 from .token_cache import TokenCache
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ def build_tokenizer(
         candidate_words = candidate_words_of(files, min_count, lowercase, block_lines, progress)
         shard = (0, 1)
     else:
-        candidate_words = _from_main_process(
+        candidate_words = from_main_process(
             lambda: candidate_words_of(files, min_count, lowercase, block_lines, progress), accelerator
         )
         shard = (accelerator.process_index, processes)
@@ -167,27 +168,6 @@ def candidate_words_of(
     if not has_text:
         raise InputFileError(f"{', '.join(files)}: the corpus has no words ({line_count} lines read)")
     return sorted(backend.get_vocab())
-
-
-def _from_main_process(make, accelerator):
-    """`make()` computed by the main process and sent to every process; an error it raises is raised in every
-    process (rather than leaving the others waiting)."""
-    from accelerate.utils import broadcast_object_list
-
-    holder = [None]
-    if accelerator.is_main_process:
-        try:
-            holder[0] = (make(), None)
-        except HfClassicError as error:
-            holder[0] = (None, error)
-        except Exception as error:
-            broadcast_object_list([(None, HfClassicError(f"the main process failed: {error!r}"))])
-            raise
-    broadcast_object_list(holder)
-    value, error = holder[0]
-    if error is not None:
-        raise error
-    return value
 
 
 def _add_up(counts: np.ndarray, first_seen: np.ndarray, accelerator) -> tuple[np.ndarray, np.ndarray]:

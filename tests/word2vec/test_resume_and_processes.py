@@ -108,42 +108,30 @@ def test_resume_refuses_a_different_corpus(tmp_path, kjv_path):
     assert "checkpoint was made on corpus" in result.stderr and "same --corpus" in result.stderr
 
 
-def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path, trained_skipgram):
+def launch_two_processes(*arguments: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """`hf-classic ARGUMENTS` in two CPU processes under `accelerate launch`."""
     pytest.importorskip("accelerate")
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2"]
+    launch += ["--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "hf_classic"]
+    return subprocess.run([*launch, *arguments], capture_output=True, text=True, timeout=timeout)
+
+
+def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path, trained_skipgram):
     output = tmp_path / "model"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "accelerate.commands.launch",
-            "--multi_gpu",
-            "--num_processes",
-            "2",
-            "--num_machines",
-            "1",
-            "--mixed_precision",
-            "no",
-            "--dynamo_backend",
-            "no",
-            "-m",
-            "hf_classic",
-            "pretrain",
-            "word2vec",
-            "--corpus",
-            str(kjv_path),
-            "--output",
-            str(output),
-            "--workers",
-            "1",
-            "--epochs",
-            "3",
-            "--vector-size",
-            "50",
-            "--no-progress",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
+    result = launch_two_processes(
+        "pretrain",
+        "word2vec",
+        "--corpus",
+        str(kjv_path),
+        "--output",
+        str(output),
+        "--workers",
+        "1",
+        "--epochs",
+        "3",
+        "--vector-size",
+        "50",
+        "--no-progress",
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained 3 epochs") == 1
@@ -159,3 +147,16 @@ def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path
     # processes 0.064, 0.055, 0.053, 0.053 (mean 0.056); one process 0.056, 0.062, 0.047, 0.072 (mean 0.059). The
     # seed-to-seed spread of one process is ±0.01, hence the margin.
     assert two >= 0.85 * one and two > 0.045
+
+
+def test_an_error_in_the_main_processs_vocabulary_pass_stops_every_process(tmp_path):
+    """Only the main process looks for the candidate words; the other must fail with it, not wait forever."""
+    corpus = tmp_path / "blank.txt"
+    corpus.write_text("\n  \n\n", encoding="utf-8")
+    output = tmp_path / "model"
+    result = launch_two_processes(
+        "pretrain", "word2vec", "--corpus", str(corpus), "--output", str(output), "--no-progress", timeout=300
+    )
+    assert result.returncode != 0
+    assert result.stderr.count("blank.txt: the corpus has no words (3 lines read)") == 2
+    assert not output.exists()
