@@ -242,7 +242,8 @@ def vectors_part(path: Path, folder: Path, rows: int, dim: int, repeats: int, ta
 
 def training_part(times: int, epochs: int, workdir: Path) -> dict:
     """Peak RSS of `hf-classic pretrain word2vec` on the shipped KJV ×1 and ×`times`, with the default token
-    cache (the encoded corpus kept in a temporary file between epochs, up to 4 GB) and without (`--token-cache-mb 0`)."""
+    cache (the encoded corpus kept in a temporary file between epochs, up to 4 GB) and without
+    (`--token-cache-mb 0`)."""
     from hf_classic.data import KJV_CORPUS, data_path
 
     with gzip.open(data_path(KJV_CORPUS), "rt", encoding="utf-8") as handle:

@@ -178,6 +178,7 @@ def test_backend_torch_trains_on_the_cpu_and_says_so(tmp_path, corpus):
         (["--block-lines", "0"], "block_lines=0: expected an integer >= 1"),
         (["--merge-lines", "-5"], "merge_lines=-5: expected an integer >= 1"),
         (["--token-cache-mb", "-1"], "argument --token-cache-mb: expected an integer >= 0, got -1"),
+        (["--token-cache-dir", "/nonexistent-dir"], "token_cache_dir='/nonexistent-dir': not an existing directory"),
     ],
 )
 def test_bad_device_or_backend_is_rejected_with_a_message(tmp_path, corpus, extra, message):

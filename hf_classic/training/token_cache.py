@@ -87,7 +87,8 @@ class TokenCache:
             return
         try:
             if self._file is None:
-                self._file = tempfile.TemporaryFile(prefix="hf_classic-token-cache-", dir=self.directory)  # noqa: SIM115 (held until close)
+                # Held open until `close`, not in a with-block; it has no name, so nothing is left behind.
+                self._file = tempfile.TemporaryFile(prefix="hf_classic-token-cache-", dir=self.directory)  # noqa: SIM115
             self._file.seek(self._size)
             self._file.write(ids.tobytes())
             self._file.write(line_lengths.tobytes())

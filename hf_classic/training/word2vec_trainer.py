@@ -6,9 +6,10 @@ torch on a GPU).
 
 The corpus is tokenised once: `build_tokenizer` finds the vocabulary and encodes every line into a
 `TokenCache`, a temporary file that every epoch reads back (when it would pass `token_cache_bytes`, the epochs
-stream and encode the corpus again instead). Resident memory does not grow with corpus length either way. Under `accelerate launch` with several processes, each process
-trains on its share of the lines and the processes add up their updates every `merge_lines` lines
-(`Word2VecTrainer._merge_across_processes`); with one process this is plain single-machine word2vec.
+stream and encode the corpus again instead). Resident memory does not grow with corpus length either way.
+Under `accelerate launch` with several processes, each process trains on its share of the lines and the
+processes add up their updates every `merge_lines` lines (`Word2VecTrainer._merge_across_processes`); with one
+process this is plain single-machine word2vec.
 """
 
 from __future__ import annotations
@@ -109,6 +110,8 @@ class Word2VecTrainingArguments:
                 raise HfClassicError(f"{name}={getattr(self, name)}: expected an integer >= 1")
         if self.token_cache_bytes < 0:
             raise HfClassicError(f"token_cache_bytes={self.token_cache_bytes}: expected a size >= 0")
+        if self.token_cache_dir is not None and not os.path.isdir(self.token_cache_dir):
+            raise HfClassicError(f"token_cache_dir={self.token_cache_dir!r}: not an existing directory")
         if self.batch_size is not None and self.batch_size < 1:
             raise HfClassicError(f"batch_size={self.batch_size}: expected an integer >= 1")
 

@@ -118,21 +118,8 @@ def launch_two_processes(*arguments: str, timeout: int = 900) -> subprocess.Comp
 
 def test_two_processes_train_one_model_as_good_as_one_process(tmp_path, kjv_path, trained_skipgram):
     output = tmp_path / "model"
-    result = launch_two_processes(
-        "pretrain",
-        "word2vec",
-        "--corpus",
-        str(kjv_path),
-        "--output",
-        str(output),
-        "--workers",
-        "1",
-        "--epochs",
-        "3",
-        "--vector-size",
-        "50",
-        "--no-progress",
-    )
+    training = ["--workers", "1", "--epochs", "3", "--vector-size", "50", "--no-progress"]
+    result = launch_two_processes("pretrain", "word2vec", "--corpus", str(kjv_path), "--output", str(output), *training)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.count("trained 3 epochs") == 1
     summary = json.loads((output / "training_summary.json").read_text())
